@@ -1,0 +1,136 @@
+// Flex Consumption (FC1) function app, Node 20, user-assigned identity, identity-based connections only.
+// Native resources (not the AVM web/site module) so that functionAppConfig (alwaysReady, runtime, deployment storage)
+// and the app settings are written out literally; test/infra reads the app settings object below and checks it against
+// APP_SETTINGS in src/lib/config.ts.
+
+param name string
+param planName string
+param location string
+param tags object = {}
+param zoneRedundant bool
+param instanceMemoryMB int
+param maximumInstanceCount int
+param durableAlwaysReadyInstances int
+param identityId string
+param identityClientId string
+param storageAccountName string
+param storageBlobEndpoint string
+param deploymentContainerName string
+@secure()
+param applicationInsightsConnectionString string
+param cosmosEndpoint string
+param cosmosDatabaseName string
+param eventHubsFullyQualifiedNamespace string
+param eventHubName string
+param eventHubConsumerGroup string
+param imageEngine string
+param maxUploadBytes int
+param maxImagePixels int
+param virtualNetworkSubnetId string = ''
+
+// 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
+var alwaysReady = durableAlwaysReadyInstances > 0
+  ? [
+      {
+        name: 'durable'
+        instanceCount: durableAlwaysReadyInstances
+      }
+    ]
+  : []
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true // Linux
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        alwaysReady: alwaysReady
+      }
+      runtime: {
+        name: 'node'
+        version: '20'
+      }
+    }
+  }
+}
+
+// Every setting the code reads with scope 'azure' in src/lib/config.ts, identity-based where it is a connection,
+// plus a few host-level settings. No connection strings with secrets, no keys.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: {
+    // Host storage, Durable Functions task hub, blob trigger and the app's own blob client
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    // Cosmos DB
+    COSMOS_CONNECTION__accountEndpoint: cosmosEndpoint
+    COSMOS_CONNECTION__credential: 'managedidentity'
+    COSMOS_CONNECTION__clientId: identityClientId
+    COSMOS_DATABASE: cosmosDatabaseName
+    // Event Hubs
+    EVENTHUB_CONNECTION__fullyQualifiedNamespace: eventHubsFullyQualifiedNamespace
+    EVENTHUB_CONNECTION__credential: 'managedidentity'
+    EVENTHUB_CONNECTION__clientId: identityClientId
+    EVENTHUB_NAME: eventHubName
+    EVENTHUB_CONSUMER_GROUP: eventHubConsumerGroup
+    // Processing limits
+    IMAGE_ENGINE: imageEngine
+    MAX_UPLOAD_BYTES: string(maxUploadBytes)
+    MAX_IMAGE_PIXELS: string(maxImagePixels)
+    BLOB_TRIGGER_SOURCE: 'EventGrid'
+    // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    AZURE_CLIENT_ID: identityClientId
+  }
+}
+
+output name string = functionApp.name
+output id string = functionApp.id
+output baseUrl string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,0 +1,109 @@
+// Private endpoints and private DNS zones for storage (blob, queue, table), Cosmos DB and Event Hubs (vnetEnabled).
+
+param location string
+param tags object = {}
+param nameSuffix string
+param virtualNetworkId string
+param subnetId string
+param storageAccountId string
+param cosmosAccountId string
+param eventHubsNamespaceId string
+
+var storageSuffix = environment().suffixes.storage // core.windows.net in the public cloud
+
+var endpoints = [
+  {
+    name: 'blob'
+    resourceId: storageAccountId
+    groupId: 'blob'
+    zone: 'privatelink.blob.${storageSuffix}'
+  }
+  {
+    name: 'queue'
+    resourceId: storageAccountId
+    groupId: 'queue'
+    zone: 'privatelink.queue.${storageSuffix}'
+  }
+  {
+    name: 'table'
+    resourceId: storageAccountId
+    groupId: 'table'
+    zone: 'privatelink.table.${storageSuffix}'
+  }
+  {
+    name: 'cosmos'
+    resourceId: cosmosAccountId
+    groupId: 'Sql'
+    zone: 'privatelink.documents.azure.com'
+  }
+  {
+    name: 'eventhubs'
+    resourceId: eventHubsNamespaceId
+    groupId: 'namespace'
+    zone: 'privatelink.servicebus.windows.net'
+  }
+]
+
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
+  for e in endpoints: {
+    name: e.zone
+    location: 'global'
+    tags: tags
+  }
+]
+
+resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [
+  for (e, i) in endpoints: {
+    parent: zones[i]
+    name: 'link-${nameSuffix}'
+    location: 'global'
+    tags: tags
+    properties: {
+      virtualNetwork: {
+        id: virtualNetworkId
+      }
+      registrationEnabled: false
+    }
+  }
+]
+
+resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
+  for e in endpoints: {
+    name: 'pe-${e.name}-${nameSuffix}'
+    location: location
+    tags: tags
+    properties: {
+      subnet: {
+        id: subnetId
+      }
+      privateLinkServiceConnections: [
+        {
+          name: 'pe-${e.name}-${nameSuffix}'
+          properties: {
+            privateLinkServiceId: e.resourceId
+            groupIds: [
+              e.groupId
+            ]
+          }
+        }
+      ]
+    }
+  }
+]
+
+resource dnsZoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = [
+  for (e, i) in endpoints: {
+    parent: privateEndpoints[i]
+    name: 'default'
+    properties: {
+      privateDnsZoneConfigs: [
+        {
+          name: e.name
+          properties: {
+            privateDnsZoneId: zones[i].id
+          }
+        }
+      ]
+    }
+  }
+]

@@ -1,0 +1,179 @@
+// Storage account for the app data (uploads, derivatives, batch manifests), the Functions host and Durable Functions
+// task hub (AzureWebJobsStorage: blobs, queues, tables) and the Flex Consumption deployment package.
+// Native resources instead of the AVM storage module: the privacy guarantees (lifecycle rule, soft-delete window, no
+// versioning) are asserted by test/infra and are easiest to keep exact when they are written out here.
+
+param name string
+param location string
+param tags object = {}
+
+@allowed([
+  'Standard_ZRS'
+  'Standard_RAGZRS'
+])
+param skuName string
+
+@description('Flex Consumption deployment package container.')
+param deploymentContainerName string
+
+@minValue(1)
+@maxValue(7)
+param transientBlobRetentionDays int
+
+@minValue(0)
+@maxValue(1)
+param softDeleteRetentionDays int
+
+param vnetEnabled bool
+param logAnalyticsWorkspaceId string
+
+// Container names mirror the code: uploads (incoming images, blob trigger source), derived (derivatives),
+// batches (batch manifests). test/infra checks them against the code.
+var appContainerNames = [
+  'uploads'
+  'derived'
+  'batches'
+]
+
+// Prefixes ("<container>/") the privacy sweep deletes after transientBlobRetentionDays. Derivatives are kept.
+var transientPrefixes = [
+  'uploads/'
+  'batches/'
+]
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // Entra ID only; the app and the host use the user-assigned identity
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
+      bypass: 'AzureServices' // Event Grid system topic and Azure Monitor keep working with the firewall closed
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    // No versioning, no change feed: a lifecycle delete must really delete, not turn the blob into a previous version.
+    isVersioningEnabled: false
+    changeFeed: {
+      enabled: false
+    }
+    // Soft delete keeps a deleted blob for at most 1 day (or not at all), so the 7-day promise holds within a day.
+    deleteRetentionPolicy: softDeleteRetentionDays > 0
+      ? {
+          enabled: true
+          days: softDeleteRetentionDays
+        }
+      : {
+          enabled: false
+        }
+    containerDeleteRetentionPolicy: softDeleteRetentionDays > 0
+      ? {
+          enabled: true
+          days: softDeleteRetentionDays
+        }
+      : {
+          enabled: false
+        }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for containerName in concat(appContainerNames, [deploymentContainerName]): {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
+
+// The 7-day privacy sweep. Lifecycle management runs about once a day, so a blob is deleted at the first run after it
+// is older than transientBlobRetentionDays days (see infra/README.md, "The 7-day privacy sweep", for the exact bounds).
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'privacy-sweep-uploads-and-batches'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+                'appendBlob'
+              ]
+              prefixMatch: transientPrefixes
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                }
+              }
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [
+    containers
+  ]
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+// Queue write logs feed the poison-message alert (PutMessage on webjobs-blobtrigger-poison). Only StorageWrite:
+// reads and deletes (the bulk of Durable Functions queue traffic) are not collected.
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'queue-writes-to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = storage.id
+output name string = storage.name
+output primaryBlobEndpoint string = storage.properties.primaryEndpoints.blob
+output uploadsContainerName string = appContainerNames[0]

@@ -1,0 +1,447 @@
+targetScope = 'subscription'
+
+// Image Pipeline: the whole cloud side. Layout follows the azd Flex Consumption templates
+// (Azure-Samples/functions-quickstart-typescript-azd): subscription-scope main.bicep, one module per concern
+// under app/, Azure Verified Modules where they fit. See ../README.md for the HA/DR notes and the runbook.
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment; used for the resource group name and to generate a short unique hash used in all resource names. azd fills it from AZURE_ENV_NAME.')
+param environmentName string
+
+@minLength(1)
+@description('Primary location for all resources. Must be a region that offers the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Name of the resource group; empty means rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object id of the deploying user (or CI principal) that gets the same data-plane roles as the app, for testing and debugging. Empty string: no roles for a person.')
+param principalId string = deployer().objectId
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+@description('Kind of principal principalId is.')
+param principalType string = 'User'
+
+// ---------------------------------------------------------------------------------------------------------------------
+// High availability / disaster recovery knobs (main.parameters.prod.json turns them on)
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Spread the Flex Consumption plan and the Event Hubs namespace across availability zones, and make the primary Cosmos DB region zone redundant. Needs a region with availability zones.')
+param zoneRedundant bool = false
+
+@allowed([
+  'Standard_ZRS'
+  'Standard_RAGZRS'
+])
+@description('Storage redundancy: ZRS (three zones, one region) or RA-GZRS (ZRS plus asynchronous copy to the paired region, readable there).')
+param storageSkuName string = 'Standard_ZRS'
+
+@description('Second Cosmos DB region (read replica, automatic service-managed failover). Empty string: single region.')
+param cosmosSecondaryLocation string = ''
+
+@description('Make the secondary Cosmos DB region zone redundant (only when cosmosSecondaryLocation is set and that region has zones).')
+param cosmosSecondaryZoneRedundant bool = false
+
+@description('Region of the Event Hubs geo-disaster-recovery secondary namespace (metadata-only pairing behind an alias). Empty string: no geo-DR.')
+param eventHubsGeoDrSecondaryLocation string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Data
+// ---------------------------------------------------------------------------------------------------------------------
+
+@minValue(1)
+@maxValue(7)
+@description('Days after creation after which the lifecycle policy deletes blobs under uploads/ and batches/. The privacy promise is 7 days; this can be shortened, never lengthened.')
+param transientBlobRetentionDays int = 7
+
+@minValue(0)
+@maxValue(1)
+@description('Blob and container soft-delete retention in days; 0 disables soft delete. Kept at most 1 day so that deleted uploads do not outlive the 7-day privacy promise by more than a day.')
+param blobSoftDeleteRetentionDays int = 1
+
+@description('Cosmos DB database name (COSMOS_DATABASE).')
+param cosmosDatabaseName string = 'image-pipeline'
+
+@minValue(1000)
+@description('Autoscale maximum RU/s of each Cosmos DB container; autoscale runs between 10% of this and this. 1000 (the smallest autoscale maximum) costs the least.')
+param cosmosAutoscaleMaxThroughput int = 1000
+
+@allowed([
+  'Standard'
+  'Premium'
+])
+@description('Event Hubs tier. Standard is the smallest tier with the Kafka endpoint; Premium adds isolation, longer retention and geo-replication.')
+param eventHubsSku string = 'Standard'
+
+@minValue(1)
+@description('Throughput units (Standard) or processing units (Premium).')
+param eventHubsCapacity int = 1
+
+@description('Event hub (Kafka topic) carrying batch records (EVENTHUB_NAME).')
+param eventHubName string = 'image-batches'
+
+@minValue(1)
+@maxValue(32)
+@description('Partition count of the event hub. Cannot be changed on Standard after creation.')
+param eventHubPartitionCount int = 4
+
+@minValue(1)
+@maxValue(90)
+@description('Event retention in days (Standard: at most 7).')
+param eventHubRetentionDays int = 1
+
+@description('Consumer group of the batch ingest trigger (EVENTHUB_CONSUMER_GROUP).')
+param eventHubConsumerGroup string = 'image-pipeline'
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Function app
+// ---------------------------------------------------------------------------------------------------------------------
+
+@allowed([
+  2048
+  4096
+])
+@description('Flex Consumption instance memory size in MB.')
+param functionInstanceMemoryMB int = 2048
+
+@minValue(40)
+@maxValue(1000)
+@description('Upper bound of Flex Consumption scale-out.')
+param functionMaximumInstanceCount int = 100
+
+@minValue(0)
+@description('Always-ready instances of the durable per-function scaling group (orchestrations, activities, entities). Billed while idle; 0 makes the app scale to zero.')
+param durableAlwaysReadyInstances int = 1
+
+@allowed([
+  'sharp'
+  'jimp'
+])
+@description('IMAGE_ENGINE app setting.')
+param imageEngine string = 'sharp'
+
+@description('MAX_UPLOAD_BYTES app setting.')
+param maxUploadBytes int = 26214400
+
+@description('MAX_IMAGE_PIXELS app setting.')
+param maxImagePixels int = 50000000
+
+@description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
+param createBlobEventSubscription bool = false
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Networking and monitoring
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Private networking: VNet integration of the function app, private endpoints + private DNS for storage (blob/queue/table), Cosmos DB and Event Hubs, and public network access disabled on them.')
+param vnetEnabled bool = false
+
+@description('Address space of the VNet (vnetEnabled only).')
+param vnetAddressPrefix string = '10.40.0.0/16'
+
+@description('Subnet for Flex Consumption VNet integration, delegated to Microsoft.App/environments.')
+param appSubnetPrefix string = '10.40.1.0/24'
+
+@description('Subnet for the private endpoints.')
+param privateEndpointSubnetPrefix string = '10.40.2.0/24'
+
+@minValue(30)
+@maxValue(730)
+@description('Log Analytics retention in days.')
+param logAnalyticsRetentionDays int = 30
+
+@description('E-mail address for alert notifications. Empty string: alerts fire (portal, Azure Monitor) without an action group.')
+param alertEmail string = ''
+
+@minValue(1)
+@description('Failed-processing alert: minimum number of failed images in the 15-minute window before the rate is considered.')
+param failedProcessingMinCount int = 5
+
+@minValue(1)
+@maxValue(100)
+@description('Failed-processing alert: failure rate in percent of processUpload invocations that fires the alert.')
+param failedProcessingRatePercent int = 10
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------------------------------
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var blobSystemTopicName = '${abbrs.eventGridDomainsTopics}storage-${resourceToken}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Identity and monitoring (Azure Verified Modules, same versions as the azd Flex templates)
+// ---------------------------------------------------------------------------------------------------------------------
+
+module appIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'appIdentity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+  name: 'logAnalytics'
+  scope: rg
+  params: {
+    name: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: logAnalyticsRetentionDays
+  }
+}
+
+module appInsights 'br/public:avm/res/insights/component:0.6.0' = {
+  name: 'appInsights'
+  scope: rg
+  params: {
+    name: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: true // Entra ID ingestion only: APPLICATIONINSIGHTS_AUTHENTICATION_STRING + Monitoring Metrics Publisher
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Data services
+// ---------------------------------------------------------------------------------------------------------------------
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    deploymentContainerName: deploymentStorageContainerName
+    transientBlobRetentionDays: transientBlobRetentionDays
+    softDeleteRetentionDays: blobSoftDeleteRetentionDays
+    vnetEnabled: vnetEnabled
+    logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
+  }
+}
+
+module cosmos 'app/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    name: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    databaseName: cosmosDatabaseName
+    zoneRedundant: zoneRedundant
+    secondaryLocation: cosmosSecondaryLocation
+    secondaryZoneRedundant: cosmosSecondaryZoneRedundant
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    vnetEnabled: vnetEnabled
+  }
+}
+
+module eventHubs 'app/eventhubs.bicep' = {
+  name: 'eventHubs'
+  scope: rg
+  params: {
+    name: '${abbrs.eventHubNamespaces}${resourceToken}'
+    location: location
+    tags: tags
+    skuName: eventHubsSku
+    capacity: eventHubsCapacity
+    zoneRedundant: zoneRedundant
+    eventHubName: eventHubName
+    partitionCount: eventHubPartitionCount
+    retentionDays: eventHubRetentionDays
+    consumerGroupName: eventHubConsumerGroup
+    geoDrSecondaryLocation: eventHubsGeoDrSecondaryLocation
+    vnetEnabled: vnetEnabled
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Networking (optional)
+// ---------------------------------------------------------------------------------------------------------------------
+
+module vnet 'app/vnet.bicep' = if (vnetEnabled) {
+  name: 'vnet'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+  }
+}
+
+module privateEndpoints 'app/private-endpoints.bicep' = if (vnetEnabled) {
+  name: 'privateEndpoints'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    virtualNetworkId: vnet!.outputs.vnetId
+    subnetId: vnet!.outputs.privateEndpointSubnetId
+    storageAccountId: storage.outputs.id
+    cosmosAccountId: cosmos.outputs.id
+    eventHubsNamespaceId: eventHubs.outputs.id
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Compute
+// ---------------------------------------------------------------------------------------------------------------------
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'functionApp'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    zoneRedundant: zoneRedundant
+    instanceMemoryMB: functionInstanceMemoryMB
+    maximumInstanceCount: functionMaximumInstanceCount
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
+    identityId: appIdentity.outputs.resourceId
+    identityClientId: appIdentity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.primaryBlobEndpoint
+    deploymentContainerName: deploymentStorageContainerName
+    applicationInsightsConnectionString: appInsights.outputs.connectionString
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    eventHubsFullyQualifiedNamespace: eventHubs.outputs.fullyQualifiedNamespace
+    eventHubName: eventHubs.outputs.eventHubName
+    eventHubConsumerGroup: eventHubs.outputs.consumerGroupName
+    imageEngine: imageEngine
+    maxUploadBytes: maxUploadBytes
+    maxImagePixels: maxImagePixels
+    virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
+  }
+  dependsOn: [
+    rbac // the host needs its storage roles before it starts, or the first deployment fails to find AzureWebJobsStorage
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// RBAC: identity-based connections only, no keys anywhere
+// ---------------------------------------------------------------------------------------------------------------------
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    appPrincipalId: appIdentity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    eventHubsNamespaceName: eventHubs.outputs.name
+    eventHubsSecondaryNamespaceName: eventHubs.outputs.secondaryNamespaceName
+    applicationInsightsName: appInsights.outputs.name
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Blob events: Event Grid system topic on the storage account (AVM, as in the azd Event Grid blob-trigger sample)
+// ---------------------------------------------------------------------------------------------------------------------
+
+module blobSystemTopic 'br/public:avm/res/event-grid/system-topic:0.6.1' = {
+  name: 'blobSystemTopic'
+  scope: rg
+  params: {
+    name: blobSystemTopicName
+    location: location
+    tags: tags
+    source: storage.outputs.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+// Optional Bicep path for the subscription (the azd postdeploy hook infra/scripts/postdeploy.sh does the same with az CLI).
+module blobEventSubscription 'app/blob-event-subscription.bicep' = if (createBlobEventSubscription) {
+  name: 'blobEventSubscription'
+  scope: rg
+  params: {
+    systemTopicName: blobSystemTopic.outputs.name
+    functionAppName: functionApp.outputs.name
+    functionName: 'processUpload'
+    containerName: storage.outputs.uploadsContainerName
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Alerts
+// ---------------------------------------------------------------------------------------------------------------------
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    applicationInsightsId: appInsights.outputs.resourceId
+    logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
+    alertEmail: alertEmail
+    failedProcessingMinCount: failedProcessingMinCount
+    failedProcessingRatePercent: failedProcessingRatePercent
+  }
+  dependsOn: [
+    storage // the poison-queue alert reads StorageQueueLogs, which the storage module's diagnostic setting creates
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Outputs (azd writes them to .azure/<env>/.env; the postdeploy hook reads them)
+// ---------------------------------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output SERVICE_API_NAME string = functionApp.outputs.name
+output SERVICE_API_BASE_URL string = functionApp.outputs.baseUrl
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output UPLOADS_CONTAINER_NAME string = storage.outputs.uploadsContainerName
+output BLOB_SYSTEM_TOPIC_NAME string = blobSystemTopic.outputs.name
+output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output COSMOS_DATABASE string = cosmos.outputs.databaseName
+output EVENTHUB_FULLY_QUALIFIED_NAMESPACE string = eventHubs.outputs.fullyQualifiedNamespace
+output EVENTHUB_NAME string = eventHubs.outputs.eventHubName
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connectionString
