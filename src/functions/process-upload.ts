@@ -1,0 +1,13 @@
+import { app } from '@azure/functions';
+import { processUpload } from '../lib/processing/process-upload';
+import { azureServices } from './services';
+
+app.storageBlob('processUpload', {
+  path: 'uploads/{name}',
+  connection: 'AzureWebJobsStorage',
+  // Flex Consumption only supports the Event Grid source; func start with Azurite polls instead (see README).
+  source: process.env.BLOB_TRIGGER_SOURCE === 'LogsAndContainerScan' ? 'LogsAndContainerScan' : 'EventGrid',
+  handler: async (_blob, context) => {
+    await processUpload(await azureServices(), String(context.triggerMetadata?.name), context);
+  },
+});

@@ -1,0 +1,32 @@
+import type { Logger } from '../logger';
+import { ProblemError } from '../problem';
+import type { Services } from '../services';
+import { problemResponse, type ApiRequest, type ApiResponse } from './http';
+import { getDerivative, getImage, uploadImage } from './images';
+
+export interface Route {
+  /** The Azure Functions function name. */
+  name: string;
+  method: 'GET' | 'POST';
+  /** Azure Functions route template, below the `api/` prefix. */
+  route: string;
+  handler: (request: ApiRequest, services: Services) => Promise<ApiResponse>;
+}
+
+/** Every HTTP endpoint, registered by src/functions/http.ts in Azure and served by the local host. */
+export const ROUTES: Route[] = [
+  { name: 'uploadImage', method: 'POST', route: 'images', handler: uploadImage },
+  { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
+  { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
+];
+
+/** Runs a handler, turning ProblemErrors into problem+json and anything else into a logged 500 problem. */
+export async function handle(route: Route, request: ApiRequest, services: Services, log: Logger): Promise<ApiResponse> {
+  try {
+    return await route.handler(request, services);
+  } catch (error) {
+    if (error instanceof ProblemError) return problemResponse(error, request);
+    log.error(`${route.name} failed`, error);
+    return problemResponse(new ProblemError(500, 'Internal Server Error', 'The request could not be completed; it can be retried.'), request);
+  }
+}

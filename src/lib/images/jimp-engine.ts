@@ -1,0 +1,40 @@
+import { Jimp } from 'jimp';
+import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
+
+type JimpImage = ReturnType<typeof Jimp.fromBitmap>;
+
+const fromRaster = (image: Raster): JimpImage =>
+  Jimp.fromBitmap({ data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), width: image.width, height: image.height });
+
+function fit(image: JimpImage, maxSide: number): JimpImage {
+  return image.width > maxSide || image.height > maxSide ? image.scaleToFit({ w: maxSide, h: maxSide }) : image;
+}
+
+const toRaster = (image: JimpImage): Raster => ({ data: image.bitmap.data, width: image.width, height: image.height });
+
+export const jimpEngine: ImageEngine = {
+  name: 'jimp',
+
+  async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
+    // Jimp.fromBuffer, never Jimp.read: read() also accepts a string and fetches it as a URL.
+    const megapixels = options.maxPixels / 1e6;
+    const image = await Jimp.fromBuffer(bytes, { 'image/jpeg': { maxResolutionInMP: megapixels } });
+    // jimp has already applied the EXIF orientation.
+    const originalWidth = image.width;
+    const originalHeight = image.height;
+    if (originalWidth * originalHeight > options.maxPixels) {
+      throw new Error(`decoded image is ${originalWidth}x${originalHeight}, over the pixel limit`);
+    }
+    return { ...toRaster(fit(image as JimpImage, options.maxSide)), originalWidth, originalHeight };
+  },
+
+  async resize(image, maxSide) {
+    return toRaster(fit(fromRaster({ ...image, data: Buffer.from(image.data) }), maxSide));
+  },
+
+  async encodeJpeg(image, quality) {
+    const background = new Jimp({ width: image.width, height: image.height, color: 0xffffffff });
+    background.composite(fromRaster(image), 0, 0);
+    return background.getBuffer('image/jpeg', { quality });
+  },
+};

@@ -1,0 +1,86 @@
+import { performance } from 'node:perf_hooks';
+import { analyse, type ImageAnalysis } from '../images/analysis';
+import type { ImageEngine } from '../images/engine';
+import { readExif, type ExifSummary } from '../images/exif';
+import type { ImageFormat } from '../images/sniff';
+import { validateImage, type ImageLimits } from '../images/validate';
+import { ProblemError } from '../problem';
+
+/** Derivative names and their long side in pixels. */
+export const DERIVATIVE_SIZES = { thumbnail: 256, preview: 1024 } as const;
+export type DerivativeName = keyof typeof DERIVATIVE_SIZES;
+const JPEG_QUALITY = 80;
+
+export interface ImageMetadata extends ExifSummary {
+  format: ImageFormat;
+  /** After EXIF orientation. */
+  width: number;
+  height: number;
+  bytes: number;
+  hasAlpha: boolean;
+}
+
+export interface Derivative {
+  name: DerivativeName;
+  bytes: Buffer;
+  contentType: 'image/jpeg';
+  width: number;
+  height: number;
+}
+
+export interface ProcessedImage {
+  metadata: ImageMetadata;
+  analysis: Omit<ImageAnalysis, 'hasAlpha'>;
+  derivatives: Derivative[];
+  engine: ImageEngine['name'];
+  durationMs: number;
+}
+
+/** The image itself is at fault (corrupt, unsupported, over a limit): retrying cannot help. */
+export class ImageProcessingError extends Error {
+  override name = 'ImageProcessingError';
+}
+
+/**
+ * Everything done to one image, with no I/O: validation, decoding, metadata, analysis and derivatives.
+ * Both the blob trigger and the batch activities call this, so an image is processed one way only.
+ */
+export async function processImage(bytes: Buffer, engine: ImageEngine, limits: ImageLimits): Promise<ProcessedImage> {
+  const started = performance.now();
+  let format: ImageFormat;
+  try {
+    format = validateImage(bytes, limits).format;
+  } catch (error) {
+    if (error instanceof ProblemError) throw new ImageProcessingError(error.detail);
+    throw error;
+  }
+  const [decoded, exif] = await Promise.all([
+    engine.decode(bytes, { format, maxPixels: limits.maxPixels, maxSide: DERIVATIVE_SIZES.preview }).catch((error: Error) => {
+      throw new ImageProcessingError(`The ${format.toUpperCase()} image cannot be decoded: ${error.message}`);
+    }),
+    readExif(bytes),
+  ]);
+  const thumbnail = await engine.resize(decoded, DERIVATIVE_SIZES.thumbnail);
+  const { hasAlpha, ...analysis } = analyse(thumbnail);
+  const [thumbnailJpeg, previewJpeg] = await Promise.all([
+    engine.encodeJpeg(thumbnail, JPEG_QUALITY),
+    engine.encodeJpeg(decoded, JPEG_QUALITY),
+  ]);
+  return {
+    metadata: {
+      format,
+      width: decoded.originalWidth,
+      height: decoded.originalHeight,
+      bytes: bytes.length,
+      hasAlpha,
+      ...exif,
+    },
+    analysis,
+    derivatives: [
+      { name: 'thumbnail', bytes: thumbnailJpeg, contentType: 'image/jpeg', width: thumbnail.width, height: thumbnail.height },
+      { name: 'preview', bytes: previewJpeg, contentType: 'image/jpeg', width: decoded.width, height: decoded.height },
+    ],
+    engine: engine.name,
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  };
+}

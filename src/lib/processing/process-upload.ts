@@ -1,0 +1,42 @@
+import type { Logger } from '../logger';
+import { BLOB_CONTAINERS } from '../names';
+import { failedImage, isTerminal, queuedImage, succeededImage, type ImageDocument } from '../results/image-document';
+import type { Services } from '../services';
+import { ImageProcessingError, processImage } from './process-image';
+import { storeDerivatives } from './store-derivatives';
+import { imageIdForBlob, sourceFromBlob } from './upload-blob';
+
+/**
+ * The blob trigger on `uploads/{name}`. Idempotent: a blob whose content already has a final result is not
+ * processed again, and a bad image ends as `failed` without throwing, so the trigger never retries or loops on it.
+ * Infrastructure errors do throw, so the host retries them.
+ */
+export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
+  const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
+  if (!blob) {
+    log.warn(`uploads/${name} no longer exists; nothing to process`);
+    return undefined;
+  }
+  const id = imageIdForBlob(name);
+  const existing = await services.images.get(id, id);
+  const fromBlob = sourceFromBlob(name, blob.bytes, blob.metadata, blob.contentType);
+  // Our API wrote the source when it took the upload; a blob from another client, or a new version, describes itself.
+  const source = existing?.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
+  if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
+    log.info(`image ${id} already ${existing.status}; skipping`);
+    return existing;
+  }
+  const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
+  await services.images.upsert(doc);
+  let final: ImageDocument;
+  try {
+    const processed = await processImage(blob.bytes, services.engine, services.limits);
+    final = succeededImage(doc, processed, await storeDerivatives(services.blobs, id, processed));
+  } catch (error) {
+    if (!(error instanceof ImageProcessingError)) throw error;
+    log.error(`image processing failed for ${id}: ${error.message}`);
+    final = failedImage(doc, error.message, services.engine.name);
+  }
+  await services.images.upsert(final);
+  return final;
+}

@@ -1,0 +1,23 @@
+import { BLOB_CONTAINERS } from '../names';
+import type { StoredDerivative } from '../results/image-document';
+import type { BlobStore } from '../storage/blob-store';
+import type { DerivativeName, ProcessedImage } from './process-image';
+
+export const derivativeBlobName = (imageId: string, name: DerivativeName) => `${imageId}/${name}.jpg`;
+
+/** Writes the derivatives under the image id; same names every time, so reprocessing overwrites, never duplicates. */
+export async function storeDerivatives(
+  blobs: BlobStore,
+  imageId: string,
+  processed: ProcessedImage,
+): Promise<Partial<Record<DerivativeName, StoredDerivative>>> {
+  const stored = await Promise.all(
+    processed.derivatives.map(async (d) => {
+      const blob = derivativeBlobName(imageId, d.name);
+      await blobs.put(BLOB_CONTAINERS.derived, blob, d.bytes, { contentType: d.contentType });
+      const entry: StoredDerivative = { container: BLOB_CONTAINERS.derived, blob, contentType: d.contentType, width: d.width, height: d.height, bytes: d.bytes.length };
+      return [d.name, entry] as const;
+    }),
+  );
+  return Object.fromEntries(stored);
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { ImageSource } from '../results/image-document';
+import { BLOB_CONTAINERS } from '../names';
+
+export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const isImageId = (value: string) => ID_PATTERN.test(value);
+
+/**
+ * The image id for a blob in `uploads`: the name itself for our own uploads (a UUID), or a stable hash of the
+ * name for blobs other clients wrote (their names may hold characters Cosmos ids cannot).
+ */
+export const imageIdForBlob = (name: string) => (isImageId(name) ? name : `blob-${sha256(Buffer.from(name)).slice(0, 32)}`);
+
+/** Blob metadata values must be ASCII, so the file name travels URI-encoded. */
+export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'sha256' | 'uploadedAt'>): Record<string, string> {
+  return {
+    ...(source.fileName ? { filename: encodeURIComponent(source.fileName) } : {}),
+    ...(source.contentType ? { contenttype: source.contentType } : {}),
+    sha256: source.sha256,
+    uploadedat: source.uploadedAt,
+  };
+}
+
+/** The source description of an uploads blob, from its metadata where our API wrote it, else from the blob. */
+export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource {
+  let fileName = name.split('/').pop();
+  try {
+    if (metadata.filename) fileName = decodeURIComponent(metadata.filename);
+  } catch {
+    // keep the blob name when the metadata was not written by us
+  }
+  return {
+    container: BLOB_CONTAINERS.uploads,
+    blob: name,
+    fileName,
+    contentType: metadata.contenttype ?? contentType,
+    bytes: bytes.length,
+    sha256: sha256(bytes),
+    uploadedAt: metadata.uploadedat ?? new Date().toISOString(),
+  };
+}

@@ -1,0 +1,85 @@
+import type { DerivativeName, ImageMetadata, ProcessedImage } from '../processing/process-image';
+
+export const IMAGE_SCHEMA_VERSION = 1;
+
+export type ImageStatus = 'queued' | 'processing' | 'succeeded' | 'failed';
+export const isTerminal = (status: ImageStatus) => status === 'succeeded' || status === 'failed';
+
+export interface ImageSource {
+  container: string;
+  blob: string;
+  fileName?: string;
+  contentType?: string;
+  bytes: number;
+  sha256: string;
+  uploadedAt: string;
+}
+
+export interface StoredDerivative {
+  container: string;
+  blob: string;
+  contentType: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** One image's result document in the Cosmos `images` container. */
+export interface ImageDocument {
+  id: string;
+  /** The batch id for batch items, the image's own id for single uploads (see names.ts). */
+  partitionKey: string;
+  schemaVersion: typeof IMAGE_SCHEMA_VERSION;
+  type: 'image';
+  batchId?: string;
+  itemIndex?: number;
+  status: ImageStatus;
+  source: ImageSource;
+  metadata?: ImageMetadata;
+  analysis?: ProcessedImage['analysis'];
+  derivatives?: Partial<Record<DerivativeName, StoredDerivative>>;
+  processing?: { engine: string; durationMs: number; finishedAt: string };
+  error?: { reason: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function queuedImage(fields: { id: string; partitionKey: string; source: ImageSource; batchId?: string; itemIndex?: number }, now = new Date()): ImageDocument {
+  return {
+    schemaVersion: IMAGE_SCHEMA_VERSION,
+    type: 'image',
+    status: 'queued',
+    ...fields,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
+
+export function succeededImage(
+  doc: ImageDocument,
+  processed: ProcessedImage,
+  derivatives: Partial<Record<DerivativeName, StoredDerivative>>,
+  now = new Date(),
+): ImageDocument {
+  const { error: _previous, ...rest } = doc;
+  return {
+    ...rest,
+    status: 'succeeded',
+    metadata: processed.metadata,
+    analysis: processed.analysis,
+    derivatives,
+    processing: { engine: processed.engine, durationMs: processed.durationMs, finishedAt: now.toISOString() },
+    updatedAt: now.toISOString(),
+  };
+}
+
+export function failedImage(doc: ImageDocument, reason: string, engine: string, now = new Date()): ImageDocument {
+  const { metadata: _m, analysis: _a, derivatives: _d, ...rest } = doc;
+  return {
+    ...rest,
+    status: 'failed',
+    error: { reason },
+    processing: { engine, durationMs: 0, finishedAt: now.toISOString() },
+    updatedAt: now.toISOString(),
+  };
+}

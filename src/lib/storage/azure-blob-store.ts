@@ -1,0 +1,54 @@
+import { BlobServiceClient, RestError } from '@azure/storage-blob';
+import type { Connection } from '../config';
+import { credentialFor } from '../azure-credential';
+import type { BlobListing, BlobStore, StoredBlob } from './blob-store';
+
+export function blobServiceClient(connection: Connection): BlobServiceClient {
+  return connection.kind === 'connectionString'
+    ? BlobServiceClient.fromConnectionString(connection.value)
+    : new BlobServiceClient(connection.endpoint, credentialFor(connection));
+}
+
+export class AzureBlobStore implements BlobStore {
+  constructor(private readonly service: BlobServiceClient) {}
+
+  async ensureContainers(names: readonly string[]): Promise<void> {
+    await Promise.all(names.map((name) => this.service.getContainerClient(name).createIfNotExists()));
+  }
+
+  async put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void> {
+    await this.service.getContainerClient(container).getBlockBlobClient(name).uploadData(bytes, {
+      blobHTTPHeaders: { blobContentType: options.contentType },
+      metadata: options.metadata,
+    });
+  }
+
+  async get(container: string, name: string): Promise<StoredBlob | undefined> {
+    const blob = this.service.getContainerClient(container).getBlobClient(name);
+    try {
+      // One download gives bytes and properties of the same blob version.
+      const response = await blob.download();
+      return {
+        bytes: await buffer(response.readableStreamBody!),
+        contentType: response.contentType ?? 'application/octet-stream',
+        metadata: response.metadata ?? {},
+        etag: response.etag ?? '',
+      };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(container: string, prefix?: string): AsyncIterable<BlobListing> {
+    for await (const blob of this.service.getContainerClient(container).listBlobsFlat({ prefix })) {
+      yield { name: blob.name, etag: blob.properties.etag ?? '' };
+    }
+  }
+}
+
+async function buffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,77 @@
+import type { Logger } from '../lib/logger';
+import type { BlobStore } from '../lib/storage/blob-store';
+
+const MAX_ATTEMPTS = 5;
+
+export interface BlobWatcher {
+  stop(): Promise<void>;
+}
+
+/**
+ * Stands in for the blob trigger locally (Azurite emits no Event Grid events): lists the container, and calls the
+ * handler once for each new blob or new version of a blob, whoever wrote it. Like the Functions host, it keeps
+ * receipts (name + ETag), retries a throwing handler up to 5 times and then gives the blob up as poison.
+ */
+export function watchBlobs(options: {
+  blobs: BlobStore;
+  container: string;
+  intervalMs: number;
+  concurrency: number;
+  handler: (name: string) => Promise<unknown>;
+  log: Logger;
+}): BlobWatcher {
+  const { blobs, container, intervalMs, concurrency, handler, log } = options;
+  const receipts = new Map<string, string>();
+  const attempts = new Map<string, number>();
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let scanning: Promise<void> = Promise.resolve();
+
+  async function run(name: string, etag: string): Promise<void> {
+    try {
+      await handler(name);
+      attempts.delete(name);
+    } catch (error) {
+      const attempt = (attempts.get(name) ?? 0) + 1;
+      attempts.set(name, attempt);
+      if (attempt < MAX_ATTEMPTS) {
+        receipts.delete(name); // picked up again on the next scan
+        log.warn(`${container}/${name} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry`, error);
+      } else {
+        log.error(`${container}/${name} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag})`, error);
+      }
+    }
+  }
+
+  async function scan(): Promise<void> {
+    for await (const blob of blobs.list(container)) {
+      if (stopped) return;
+      if (receipts.get(blob.name) === blob.etag) continue;
+      receipts.set(blob.name, blob.etag);
+      while (running.size >= concurrency) await Promise.race(running);
+      const task = run(blob.name, blob.etag).finally(() => running.delete(task));
+      running.add(task);
+    }
+  }
+
+  function schedule(): void {
+    timer = setTimeout(() => {
+      scanning = scan()
+        .catch((error) => log.warn(`listing ${container} failed; retrying`, error))
+        .finally(() => {
+          if (!stopped) schedule();
+        });
+    }, intervalMs);
+  }
+
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await scanning;
+      await Promise.allSettled(running);
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { AddressInfo } from 'node:net';
+import { handle, ROUTES } from '../lib/api/routes';
+import { loadConfig, type Config, type Env } from '../lib/config';
+import { consoleLogger, type Logger } from '../lib/logger';
+import { BLOB_CONTAINERS } from '../lib/names';
+import { processUpload } from '../lib/processing/process-upload';
+import { createServices, type Services } from '../lib/services';
+import { startAzurite } from './azurite';
+import { watchBlobs } from './blob-watcher';
+import { startCosmosStandIn } from './cosmos-standin';
+import { createApiServer } from './http-server';
+
+export interface LocalHost {
+  /** http://127.0.0.1:PORT/api */
+  apiUrl: string;
+  services: Services;
+  /** What was started and where, for the console. */
+  describe(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the app without the Functions host: the same route table and handlers, the blob trigger driven by a
+ * watcher, and embedded Azurite and Cosmos stand-ins for whichever connections are not configured.
+ */
+export async function startLocalHost(env: Env = process.env, log: Logger = consoleLogger): Promise<LocalHost> {
+  const stops: Array<() => Promise<void>> = [];
+  const notes: string[] = [];
+  try {
+    let config: Config = loadConfig(env);
+    if (!config.storage) {
+      const azurite = await startAzurite(config.local.storagePath);
+      stops.push(azurite.stop);
+      config = { ...config, storage: { kind: 'connectionString', value: azurite.connectionString } };
+      notes.push(`Azurite (embedded, ${config.local.storagePath ? `persisted in ${config.local.storagePath}` : 'in memory'}): ${azurite.connectionString}`);
+    } else {
+      notes.push('Storage: AzureWebJobsStorage as configured');
+    }
+    if (!config.cosmos) {
+      const cosmos = await startCosmosStandIn();
+      stops.push(cosmos.stop);
+      config = { ...config, cosmos: { kind: 'connectionString', value: cosmos.connectionString } };
+      notes.push(`Cosmos DB stand-in (embedded, in memory): ${cosmos.connectionString}`);
+    } else {
+      notes.push('Cosmos DB: COSMOS_CONNECTION as configured');
+    }
+    const services = await createServices(config);
+    notes.push(`Image engine: ${services.engine.name}`);
+
+    const watcher = watchBlobs({
+      blobs: services.blobs,
+      container: BLOB_CONTAINERS.uploads,
+      intervalMs: config.local.blobWatchIntervalMs,
+      concurrency: 2,
+      handler: (name) => processUpload(services, name, log),
+      log,
+    });
+    stops.unshift(() => watcher.stop());
+    notes.push(`Blob watcher on ${BLOB_CONTAINERS.uploads}/ every ${config.local.blobWatchIntervalMs} ms (stands in for the blob trigger)`);
+
+    const server = createApiServer(ROUTES, (route, request) => handle(route, request, services, log));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.local.port, '127.0.0.1', resolve);
+    });
+    stops.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
+    return {
+      apiUrl,
+      services,
+      describe: () => notes,
+      stop: async () => {
+        for (const stop of stops) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,20 @@
+import { ConfigError } from '../lib/config';
+import { startLocalHost } from './host';
+
+async function main(): Promise<void> {
+  const host = await startLocalHost();
+  console.log(['Image Pipeline local host', ...host.describe().map((line) => `  ${line}`), 'Ctrl+C to stop.'].join('\n'));
+  const shutdown = () => {
+    host.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  process.exit(1);
+});
