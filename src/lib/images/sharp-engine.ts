@@ -17,7 +17,7 @@ export const sharpEngine: ImageEngine = {
   async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
     // libvips has no BMP loader: BMP is uncompressed, so jimp's decoder costs little and sharp takes over from there.
     if (options.format === 'bmp') return jimpEngine.decode(bytes, options);
-    const input = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error' }).autoOrient();
+    const input = sharp(bytes, { limitInputPixels: options.maxPixels }).autoOrient();
     const { data, info } = await input
       .resize(fitInside(options.maxSide))
       .ensureAlpha()
