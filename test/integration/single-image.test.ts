@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageView } from '../../src/lib/api/image-view';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
 import { startTestHost } from './local-host';
 
@@ -21,8 +22,10 @@ async function photo(format: 'jpeg' | 'png' | 'gif' | 'webp', width = 320, heigh
   return sharp(Buffer.from(svg)).toFormat(format).toBuffer();
 }
 
-const post = (body: BodyInit, contentType: string, query = '') =>
+const post = (body: Uint8Array | string, contentType: string, query = '') =>
   fetch(`${host.apiUrl}/images${query}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+const view = (response: Response) => response.json() as Promise<ImageView>;
 
 async function expectProblem(response: Response, status: number, detail: RegExp) {
   expect(response.status).toBe(status);
@@ -41,7 +44,7 @@ describe('single-image path over HTTP', () => {
     const image = await photo(format);
     const response = await post(image, `image/${format}`, '?wait=30');
     expect(response.status).toBe(200);
-    const result = await response.json();
+    const result = await view(response);
     expect(response.headers.get('location')).toBe(result.links.self);
     expect(result).toMatchObject({
       status: 'succeeded',
@@ -50,17 +53,17 @@ describe('single-image path over HTTP', () => {
       source: { contentType: `image/${format}`, bytes: image.length },
       processing: { engine: 'sharp' },
     });
-    expect(result.analysis.perceptualHash).toMatch(/^[0-9a-f]{16}$/);
-    expect(result.analysis.palette.length).toBeGreaterThanOrEqual(3);
-    expect(result.analysis.sharpness).toBeGreaterThan(0);
+    expect(result.analysis!.perceptualHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(result.analysis!.palette.length).toBeGreaterThanOrEqual(3);
+    expect(result.analysis!.sharpness).toBeGreaterThan(0);
 
-    const thumbnail = await fetch(result.derivatives.thumbnail.url);
+    const thumbnail = await fetch(result.derivatives!.thumbnail!.url);
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
     const meta = await sharp(Buffer.from(await thumbnail.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 256, 192]);
 
-    const again = await (await fetch(result.links.self)).json();
+    const again = await view(await fetch(result.links.self));
     expect(again).toEqual(result);
   });
 
@@ -69,12 +72,12 @@ describe('single-image path over HTTP', () => {
     form.append('file', new Blob([await photo('png')], { type: 'text/plain' }), 'holiday snap.png');
     const response = await fetch(`${host.apiUrl}/images`, { method: 'POST', body: form });
     expect(response.status).toBe(202);
-    const accepted = await response.json();
+    const accepted = await view(response);
     expect(accepted).toMatchObject({ status: 'queued', source: { fileName: 'holiday snap.png', contentType: 'image/png' } });
     let result = accepted;
     for (let i = 0; i < 100 && result.status !== 'succeeded'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      result = await (await fetch(response.headers.get('location')!)).json();
+      result = await view(await fetch(response.headers.get('location')!));
     }
     expect(result).toMatchObject({ status: 'succeeded', source: { fileName: 'holiday snap.png' } });
   });
@@ -85,10 +88,10 @@ describe('single-image path over HTTP', () => {
     let response: Response | undefined;
     for (let i = 0; i < 100; i++) {
       response = await fetch(`${host.apiUrl}/images/from-another-client`);
-      if (response.status === 200 && (await response.clone().json()).status === 'succeeded') break;
+      if (response.status === 200 && (await view(response.clone())).status === 'succeeded') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const result = await response!.json();
+    const result = await view(response!);
     expect(result).toMatchObject({ id: 'from-another-client', status: 'succeeded', source: { fileName: 'from-another-client', bytes: image.length } });
   });
 });

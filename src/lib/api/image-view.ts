@@ -13,3 +13,5 @@ export function imageView(doc: ImageDocument, base: string) {
     links: { self: `${base}/images/${doc.id}` },
   };
 }
+
+export type ImageView = ReturnType<typeof imageView>;
