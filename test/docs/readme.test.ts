@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../src/lib/api/routes';
+import { APP_SETTINGS } from '../../src/lib/config';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('documents every setting the code reads, with its default', () => {
+    for (const [name, setting] of Object.entries(APP_SETTINGS)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      expect(row, `configuration table row for ${name}`).toBeDefined();
+      const fallback = (setting as { default?: string }).default;
+      if (fallback) expect(row).toContain(`\`${fallback}\``);
+    }
+  });
+
+  it('documents every HTTP route', () => {
+    for (const route of ROUTES) {
+      const path = `/api/${route.route}`;
+      const documented = readme.includes(`${route.method} ${path}`) || (route.route.endsWith('{derivative}') && readme.includes(`${route.method} ${path.replace('{derivative}', 'thumbnail')}`));
+      expect(documented, `${route.method} ${path} in the README`).toBe(true);
+    }
+  });
+});
