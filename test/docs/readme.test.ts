@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/lib/api/routes';
 import { APP_SETTINGS } from '../../src/lib/config';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
 
 describe('README', () => {
   it('documents every setting the code reads, with its default', () => {

@@ -15,8 +15,8 @@ beforeAll(async () => {
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.COSMOS_CONNECTION = cosmos.connectionString;
   functions = await import('@azure/functions');
-  await import('../../src/functions/http');
-  await import('../../src/functions/process-upload');
+  await import('../../src/functions/http.js');
+  await import('../../src/functions/process-upload.js');
 });
 afterAll(async () => {
   await azurite?.stop();
@@ -76,7 +76,7 @@ describe('Azure registrations (src/functions)', () => {
   });
 
   it('log a failed image on the invocation context and return normally', async () => {
-    const { AzureBlobStore, blobServiceClient } = await import('../../src/lib/storage/azure-blob-store');
+    const { AzureBlobStore, blobServiceClient } = await import('../../src/lib/storage/azure-blob-store.js');
     const blobs = new AzureBlobStore(blobServiceClient({ kind: 'connectionString', value: azurite.connectionString }));
     await blobs.put('uploads', 'not-an-image', Buffer.from('hello'), { contentType: 'image/png' });
     const blobContext = context('processUpload', { name: 'not-an-image' });
