@@ -1,5 +1,7 @@
+import { imageSize } from 'image-size';
 import { Jimp } from 'jimp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
+import { decodeWebp } from './jimp-webp';
 
 type JimpImage = ReturnType<typeof Jimp.fromBitmap>;
 
@@ -10,6 +12,13 @@ function fit(image: JimpImage, maxSide: number): JimpImage {
   return image.width > maxSide || image.height > maxSide ? image.scaleToFit({ w: maxSide, h: maxSide }) : image;
 }
 
+/** jimp has no WebP decoder of its own: @jimp/wasm-webp decodes, after a header check so no pixels are allocated for a bomb. */
+async function decodeWebpImage(bytes: Buffer, maxPixels: number): Promise<JimpImage> {
+  const { width = 0, height = 0 } = imageSize(bytes);
+  if (width * height > maxPixels) throw new Error(`image is ${width}x${height}, over the pixel limit`);
+  return Jimp.fromBitmap(await decodeWebp(bytes));
+}
+
 const toRaster = (image: JimpImage): Raster => ({ data: image.bitmap.data, width: image.width, height: image.height });
 
 export const jimpEngine: ImageEngine = {
@@ -18,7 +27,10 @@ export const jimpEngine: ImageEngine = {
   async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
     // Jimp.fromBuffer, never Jimp.read: read() also accepts a string and fetches it as a URL.
     const megapixels = options.maxPixels / 1e6;
-    const image = await Jimp.fromBuffer(bytes, { 'image/jpeg': { maxResolutionInMP: megapixels } });
+    const image =
+      options.format === 'webp'
+        ? await decodeWebpImage(bytes, options.maxPixels)
+        : await Jimp.fromBuffer(bytes, { 'image/jpeg': { maxResolutionInMP: megapixels } });
     // jimp has already applied the EXIF orientation.
     const originalWidth = image.width;
     const originalHeight = image.height;

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { APP_SETTINGS, ConfigError, loadConfig, type Env } from '../../src/lib/config.js';
+
+const repoRoot = path.resolve(__dirname, '../..');
+
+/** The ConfigError loadConfig throws, failing the test when it does not throw one. */
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('loadConfig accepted the settings');
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      storage: undefined,
+      cosmos: undefined,
+      cosmosDatabase: 'image-pipeline',
+      eventHub: undefined,
+      eventHubName: 'image-batches',
+      eventHubConsumerGroup: '$Default',
+      imageEngine: 'sharp',
+      maxUploadBytes: 26_214_400,
+      maxImagePixels: 50_000_000,
+      local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined },
+    });
+  });
+
+  it('treats blank values as unset and trims the rest', () => {
+    const config = loadConfig({ IMAGE_ENGINE: '  ', MAX_UPLOAD_BYTES: ' 1000 ', KAFKA_BROKERS: ' a:9092, ,b:9092 ', LOCAL_STORAGE_PATH: '' });
+    expect(config).toMatchObject({ imageEngine: 'sharp', maxUploadBytes: 1000, local: { kafkaBrokers: ['a:9092', 'b:9092'], storagePath: undefined } });
+  });
+
+  it('reads every setting it documents', () => {
+    const config = loadConfig({
+      COSMOS_DATABASE: 'db',
+      EVENTHUB_NAME: 'hub',
+      EVENTHUB_CONSUMER_GROUP: 'group',
+      IMAGE_ENGINE: 'jimp',
+      MAX_UPLOAD_BYTES: '1048576',
+      MAX_IMAGE_PIXELS: '1000000',
+      PORT: '0',
+      LOCAL_STORAGE_PATH: '/tmp/blobs',
+      BLOB_WATCH_INTERVAL_MS: '50',
+    });
+    expect(config).toMatchObject({
+      cosmosDatabase: 'db',
+      eventHubName: 'hub',
+      eventHubConsumerGroup: 'group',
+      imageEngine: 'jimp',
+      maxUploadBytes: 1_048_576,
+      maxImagePixels: 1_000_000,
+      local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50 },
+    });
+  });
+
+  describe('connections', () => {
+    it('takes a connection string as it is', () => {
+      const value = 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k;EndpointSuffix=core.windows.net';
+      expect(loadConfig({ AzureWebJobsStorage: value }).storage).toEqual({ kind: 'connectionString', value });
+    });
+
+    it('turns AzureWebJobsStorage__accountName into the blob endpoint, with credential and client id', () => {
+      const config = loadConfig({
+        AzureWebJobsStorage__accountName: 'stimages01',
+        AzureWebJobsStorage__credential: 'managedidentity',
+        AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001',
+      });
+      expect(config.storage).toEqual({
+        kind: 'identity',
+        endpoint: 'https://stimages01.blob.core.windows.net',
+        credential: 'managedidentity',
+        clientId: '00000000-0000-0000-0000-000000000001',
+      });
+    });
+
+    it('prefers __blobServiceUri, and needs neither credential nor client id', () => {
+      const config = loadConfig({
+        AzureWebJobsStorage__blobServiceUri: 'https://custom.example/',
+        AzureWebJobsStorage__accountName: 'ignored',
+      });
+      expect(config.storage).toEqual({ kind: 'identity', endpoint: 'https://custom.example/' });
+    });
+
+    it('reads Cosmos DB and Event Hubs identity settings the same way', () => {
+      const config = loadConfig({
+        COSMOS_CONNECTION__accountEndpoint: 'https://cosmos-x.documents.azure.com:443/',
+        COSMOS_CONNECTION__credential: 'managedidentity',
+        EVENTHUB_CONNECTION__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+        EVENTHUB_CONNECTION__clientId: 'client',
+      });
+      expect(config.cosmos).toEqual({ kind: 'identity', endpoint: 'https://cosmos-x.documents.azure.com:443/', credential: 'managedidentity' });
+      expect(config.eventHub).toEqual({ kind: 'identity', endpoint: 'ns.servicebus.windows.net', clientId: 'client' });
+    });
+
+    it('fails fast on an unknown credential kind', () => {
+      const error = configError({ AzureWebJobsStorage__accountName: 'a', AzureWebJobsStorage__credential: 'connectionstring' });
+      expect(error.message).toBe('AzureWebJobsStorage__credential must be "managedidentity" when set, got "connectionstring"');
+    });
+  });
+
+  describe('fails fast with a message that names the setting', () => {
+    it.each([
+      [{ IMAGE_ENGINE: 'imagemagick' }, 'IMAGE_ENGINE must be "sharp" or "jimp", got "imagemagick"'],
+      [{ IMAGE_ENGINE: 'Sharp' }, 'IMAGE_ENGINE must be "sharp" or "jimp", got "Sharp"'],
+      [{ MAX_UPLOAD_BYTES: '25MB' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "25MB"'],
+      [{ MAX_UPLOAD_BYTES: '0' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "0"'],
+      [{ MAX_UPLOAD_BYTES: '1.5' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "1.5"'],
+      [{ MAX_UPLOAD_BYTES: '2000000000' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "2000000000"'],
+      [{ MAX_IMAGE_PIXELS: '-1' }, 'MAX_IMAGE_PIXELS must be an integer from 1 to 1000000000, got "-1"'],
+      [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535, got "70000"'],
+    ])('%o', (env, message) => {
+      expect(configError(env).message).toBe(message);
+    });
+  });
+});
+
+describe('local.settings.sample.json', () => {
+  const sample = JSON.parse(readFileSync(path.join(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+
+  it('holds every app setting and nothing else but FUNCTIONS_WORKER_RUNTIME', () => {
+    expect(Object.keys(sample.Values).sort()).toEqual([...Object.keys(APP_SETTINGS), 'FUNCTIONS_WORKER_RUNTIME'].sort());
+    expect(sample.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+  });
+
+  it('loads as a valid configuration', () => {
+    expect(() => loadConfig(sample.Values)).not.toThrow();
+  });
+});
