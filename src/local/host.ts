@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { handle, ROUTES } from '../lib/api/routes';
+import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
@@ -58,7 +58,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(() => watcher.stop());
     notes.push(`Blob watcher on ${BLOB_CONTAINERS.uploads}/ every ${config.local.blobWatchIntervalMs} ms (stands in for the blob trigger)`);
 
-    const server = createApiServer(ROUTES, (route, request) => handle(route, request, services, log));
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.local.port, '127.0.0.1', resolve);
@@ -72,6 +72,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     );
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
+    notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
     return {
       apiUrl,
       services,

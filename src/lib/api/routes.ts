@@ -3,6 +3,7 @@ import { ProblemError } from '../problem';
 import type { Services } from '../services';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
+import { webFile, webIndex } from '../web/static-files';
 
 export interface Route {
   /** The Azure Functions function name. */
@@ -18,6 +19,15 @@ export const ROUTES: Route[] = [
   { name: 'uploadImage', method: 'POST', route: 'images', handler: uploadImage },
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
+];
+
+/**
+ * The web app's static files: anonymous in Azure (src/functions/web.ts; the pages hold no secrets, the API they
+ * call keeps its function keys), served next to ROUTES by the local host.
+ */
+export const WEB_ROUTES: Route[] = [
+  { name: 'webIndex', method: 'GET', route: 'web', handler: webIndex },
+  { name: 'webFile', method: 'GET', route: 'web/{file}', handler: webFile },
 ];
 
 /** Runs a handler, turning ProblemErrors into problem+json and anything else into a logged 500 problem. */

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { sampleImage, textFile } from '../support/images';
+import { browserSkipReason, launchChromium, newPage, screenshot, startWebHost, VIEWPORTS, type WebHost } from './browser';
+
+if (browserSkipReason) console.warn(`test/web/pages.test.ts: ${browserSkipReason}`);
+
+describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
+  let host: WebHost;
+  let browser: Browser;
+  let desktop: BrowserContext;
+  let phone: BrowserContext;
+
+  beforeAll(async () => {
+    [host, browser] = await Promise.all([startWebHost(), launchChromium()]);
+    [desktop, phone] = await Promise.all([browser.newContext(VIEWPORTS.desktop), browser.newContext(VIEWPORTS.phone)]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('uploads an image and shows its thumbnail, metadata and palette', async () => {
+    const page = await newPage(desktop);
+    await page.goto(host.webUrl);
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => page.title()).toMatch(/Upload an image/);
+
+    await page.setInputFiles('#file', { name: 'scene.png', mimeType: 'image/png', buffer: await sampleImage('png', 300, 200) });
+    const result = page.getByRole('article', { name: 'Result for scene.png' });
+    await result.waitFor({ timeout: 30_000 });
+    await result.locator('[data-status="succeeded"], .badge-succeeded').first().waitFor({ timeout: 30_000 });
+    const thumbnail = page.getByRole('img', { name: 'Thumbnail of scene.png' });
+    await expect.poll(() => thumbnail.evaluate((img) => { const image = img as unknown as { complete: boolean; naturalWidth: number }; return image.complete ? image.naturalWidth : 0; })).toBeGreaterThan(0);
+    expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
+    expect(await result.locator('dd', { hasText: '300 × 200 px' }).count()).toBe(1);
+    expect(await result.locator('code.hash').first().textContent()).toMatch(/^[0-9a-f]{16}$/);
+    const swatches = await page.locator('.palette-colour').evaluateAll((items) => items.map((item) => item.getAttribute('data-colour')));
+    expect(swatches.length).toBeGreaterThanOrEqual(2);
+    for (const colour of swatches) expect(colour).toMatch(/^#[0-9a-f]{6}$/);
+    expect(await page.getByRole('status').textContent()).toContain('scene.png is processed');
+    await screenshot(page, 'upload-desktop');
+    expect(page.problems).toEqual([]);
+  });
+
+  it('shows the problem detail for a rejected file', async () => {
+    const page = await newPage(phone, [/status of 415/]);
+    await page.goto(`${host.webUrl}upload.html`);
+    await page.setInputFiles('#file', { name: 'notes.png', mimeType: 'image/png', buffer: textFile() });
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    // The page shows the API's own problem detail, word for word.
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(textFile())], { type: 'image/png' }), 'notes.png');
+    const problem = (await (await fetch(`${host.apiUrl}/images`, { method: 'POST', body: form })).json()) as { status: number; detail: string };
+    expect(problem.status).toBe(415);
+    expect(problem.detail).toMatch(/is not a .*image/);
+    expect(await alert.textContent()).toBe(`Not accepted: ${problem.detail}`);
+    expect(await page.locator('#result').textContent()).toBe('');
+    await screenshot(page, 'upload-rejected-phone');
+    expect(page.problems).toEqual([]);
+  });
+});

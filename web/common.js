@@ -1,0 +1,242 @@
+/* global document, location, history, sessionStorage, fetch, XMLHttpRequest, URL, setTimeout */
+// Shared by every page: where the API is, the function key, requests, formatting and the image result view.
+// Plain ES modules with no build step: the function app serves this folder as it is.
+
+const KEY_STORAGE = 'image-pipeline.functionKey';
+
+/** The API root: the pages are served from <root>/web/, so it is one level up (`/api/` by default). */
+const API_ROOT = new URL('../', location.href);
+
+export const apiUrl = (path) => new URL(path, API_ROOT).toString();
+export const imagePath = (id, derivative) => `images/${encodeURIComponent(id)}${derivative ? `/${derivative}` : ''}`;
+
+/**
+ * In Azure the API needs a function key. Open any page once with `?code=<key>`: the key moves to sessionStorage
+ * (this tab only, gone when it closes), leaves the address bar and goes out as `x-functions-key` on API calls.
+ */
+function adoptKeyFromUrl() {
+  const url = new URL(location.href);
+  const code = url.searchParams.get('code');
+  if (!code) return;
+  sessionStorage.setItem(KEY_STORAGE, code);
+  url.searchParams.delete('code');
+  history.replaceState(history.state, '', url);
+}
+adoptKeyFromUrl();
+
+const functionKey = () => sessionStorage.getItem(KEY_STORAGE);
+export const authHeaders = () => {
+  const key = functionKey();
+  return key ? { 'x-functions-key': key } : {};
+};
+
+export class ApiError extends Error {
+  constructor(status, detail, problem) {
+    super(detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+function parseJson(text) {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message to show for a failed call: the problem+json `detail` when the API sent one. */
+function errorFor(status, body) {
+  if (body && typeof body.detail === 'string') return new ApiError(status, body.detail, body);
+  if (status === 401 || status === 403) {
+    return new ApiError(status, 'The API needs a function key: open this page once with ?code=<function key> added to its address (see the README, "Web app").');
+  }
+  return new ApiError(status, `The API answered ${status}${body && body.title ? ` (${body.title})` : ''}.`, body);
+}
+
+/** GET or POST to the API, JSON in and out; throws ApiError with the problem detail on a 4xx/5xx. */
+export async function api(path, init = {}) {
+  let response;
+  try {
+    response = await fetch(apiUrl(path), { ...init, headers: { accept: 'application/json', ...authHeaders(), ...init.headers } });
+  } catch {
+    throw new ApiError(0, 'The API cannot be reached; check the connection and try again.');
+  }
+  const body = parseJson(await response.text());
+  if (!response.ok) throw errorFor(response.status, body);
+  return { status: response.status, body, headers: response.headers };
+}
+
+/**
+ * POSTs a FormData with XMLHttpRequest, the one browser API that reports upload progress.
+ * onProgress(loaded, total) runs as bytes leave; resolves { status, body, location }, rejects with ApiError.
+ */
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', apiUrl(path));
+    xhr.setRequestHeader('accept', 'application/json');
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener('load', () => {
+      const body = parseJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve({ status: xhr.status, body, location: xhr.getResponseHeader('location') });
+      } else {
+        reject(errorFor(xhr.status, body));
+      }
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'The upload failed: the connection was lost or refused.')));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'The upload was cancelled.')));
+    xhr.send(form);
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- DOM --------------------------------------------------------------------------------------------------------
+
+/**
+ * Builds an element: h('p', { class: 'note' }, 'text', child). Text is always set as text, never parsed as HTML,
+ * so file names and API strings cannot inject markup.
+ */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Object && 'nodeType' in child ? child : String(child));
+  }
+  return element;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  for (const child of children.flat()) if (child) element.append(child instanceof Object && 'nodeType' in child ? child : String(child));
+  return element;
+}
+
+const objectUrls = new WeakMap();
+
+/**
+ * Shows an API image (a thumbnail or preview) in an <img>. Without a function key the browser loads it itself
+ * (and caches it); with one, it is fetched with the key header and shown from a blob: URL, so the key never
+ * appears in an image address.
+ */
+export async function showImage(img, path) {
+  const url = apiUrl(path);
+  const headers = authHeaders();
+  if (!headers['x-functions-key']) {
+    img.src = url;
+    return;
+  }
+  const response = await fetch(url, { headers });
+  if (!response.ok) throw errorFor(response.status, parseJson(await response.text()));
+  const previous = objectUrls.get(img);
+  const objectUrl = URL.createObjectURL(await response.blob());
+  objectUrls.set(img, objectUrl);
+  img.src = objectUrl;
+  if (previous) URL.revokeObjectURL(previous);
+}
+
+/** Marks the current page in the navigation. */
+export function markCurrentPage() {
+  const page = location.pathname.split('/').pop() || 'index.html';
+  for (const link of document.querySelectorAll('nav a')) {
+    if (link.getAttribute('href') === page) link.setAttribute('aria-current', 'page');
+  }
+}
+
+// ---- Formatting -------------------------------------------------------------------------------------------------
+
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+export function formatBytes(bytes) {
+  if (typeof bytes !== 'number') return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${numberFormat.format(bytes / 1024)} KB`;
+  return `${numberFormat.format(bytes / 1024 / 1024)} MB`;
+}
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : '–');
+export const formatPercent = (share) => `${Math.round(share * 100)}%`;
+export const formatMs = (ms) => (typeof ms === 'number' ? (ms < 1000 ? `${Math.round(ms)} ms` : `${numberFormat.format(ms / 1000)} s`) : '–');
+
+export const STATUS_LABELS = { queued: 'Queued', processing: 'Processing', succeeded: 'Processed', failed: 'Failed' };
+export const statusBadge = (status) => h('span', { class: `badge badge-${status}` }, STATUS_LABELS[status] ?? status);
+
+// ---- The result of one image -------------------------------------------------------------------------------------
+
+function palette(colours) {
+  return h(
+    'ul',
+    { class: 'palette', 'aria-label': 'Palette' },
+    colours.map(({ colour, share }) => {
+      const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.backgroundColor = colour; // CSSOM, which the page's style-src 'self' policy allows
+      return h('li', { class: 'palette-colour', 'data-colour': colour }, swatch, h('code', {}, colour), h('span', { class: 'share' }, formatPercent(share)));
+    }),
+  );
+}
+
+const row = (term, ...value) => [h('dt', {}, term), h('dd', {}, ...value)];
+
+/** The full result of one image: thumbnail, status, metadata, palette, hash, sharpness. */
+export function resultView(image, { headingLevel = 2 } = {}) {
+  const name = image.source?.fileName || image.id;
+  const m = image.metadata;
+  const a = image.analysis;
+  const thumbnail = h('img', { class: 'thumbnail', alt: `Thumbnail of ${name}`, width: image.derivatives?.thumbnail?.width, height: image.derivatives?.thumbnail?.height });
+  const figure = image.derivatives?.thumbnail
+    ? h('figure', { class: 'result-figure' }, thumbnail)
+    : h('figure', { class: 'result-figure placeholder' }, h('span', {}, image.status === 'failed' ? 'No thumbnail' : 'Thumbnail not ready'));
+  if (image.derivatives?.thumbnail) showImage(thumbnail, imagePath(image.id, 'thumbnail')).catch(() => thumbnail.replaceWith(h('span', {}, 'Thumbnail unavailable')));
+
+  const facts = h(
+    'dl',
+    { class: 'facts' },
+    row('Status', statusBadge(image.status)),
+    image.error ? row('Reason', h('span', { class: 'reason' }, image.error.reason)) : null,
+    m ? row('Format', m.format.toUpperCase()) : image.source?.contentType ? row('Type', image.source.contentType) : null,
+    m ? row('Dimensions', `${m.width} × ${m.height} px`) : null,
+    row('Size', formatBytes(m?.bytes ?? image.source?.bytes)),
+    m?.camera ? row('Camera', [m.camera.make, m.camera.model].filter(Boolean).join(' ')) : null,
+    m?.takenAt ? row('Taken', m.takenAt) : null,
+    row('Uploaded', formatDate(image.source?.uploadedAt ?? image.createdAt)),
+    image.batchId ? row('Batch', h('a', { href: `batch.html#${encodeURIComponent(image.batchId)}` }, image.batchId)) : null,
+    image.processing && image.status !== 'failed' ? row('Processed in', `${formatMs(image.processing.durationMs)} (${image.processing.engine})`) : null,
+    a ? row('Perceptual hash', h('code', { class: 'hash' }, a.perceptualHash)) : null,
+    a ? row('Sharpness', String(a.sharpness)) : null,
+    a ? row('Brightness', formatPercent(a.brightness)) : null,
+    a ? row('Contrast', String(a.contrast)) : null,
+    row('SHA-256', h('code', { class: 'hash long' }, image.source?.sha256 ?? '–')),
+    row('Id', h('code', {}, image.id)),
+  );
+  return h(
+    'article',
+    { class: 'result', 'data-status': image.status, 'aria-label': `Result for ${name}` },
+    h(`h${headingLevel}`, { class: 'result-title' }, name),
+    h('div', { class: 'result-body' }, figure, h('div', {}, facts, a?.palette?.length ? [h(`h${headingLevel + 1}`, {}, 'Palette'), palette(a.palette)] : null)),
+  );
+}
+
+/** Polls GET /api/images/{id} until the image is processed or failed. */
+export async function waitForImage(id, { intervalMs = 1000, timeoutMs = 120_000, onUpdate } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(imagePath(id));
+    onUpdate?.(body);
+    if (body.status === 'succeeded' || body.status === 'failed') return body;
+    if (Date.now() > deadline) throw new ApiError(0, 'The image is still being processed; look for it on the Results page later.');
+    await sleep(intervalMs);
+  }
+}
