@@ -1,4 +1,4 @@
-/* global document, location, history, sessionStorage, fetch, XMLHttpRequest, URL, setTimeout */
+/* global document, location, history, sessionStorage, fetch, XMLHttpRequest, URL, URLSearchParams, setTimeout */
 // Shared by every page: where the API is, the function key, requests, formatting and the image result view.
 // Plain ES modules with no build step: the function app serves this folder as it is.
 
@@ -11,15 +11,18 @@ export const apiUrl = (path) => new URL(path, API_ROOT).toString();
 export const imagePath = (id, derivative) => `images/${encodeURIComponent(id)}${derivative ? `/${derivative}` : ''}`;
 
 /**
- * In Azure the API needs a function key. Open any page once with `?code=<key>`: the key moves to sessionStorage
- * (this tab only, gone when it closes), leaves the address bar and goes out as `x-functions-key` on API calls.
+ * In Azure the API needs a function key. Open any page once with `#code=<key>` (a fragment never reaches a server
+ * or a log) or `?code=<key>`: the key moves to sessionStorage (this tab only, gone when it closes), leaves the
+ * address bar and goes out as `x-functions-key` on API calls.
  */
 function adoptKeyFromUrl() {
   const url = new URL(location.href);
-  const code = url.searchParams.get('code');
+  const fromHash = url.hash.startsWith('#code=') ? new URLSearchParams(url.hash.slice(1)).get('code') : null;
+  const code = fromHash || url.searchParams.get('code');
   if (!code) return;
   sessionStorage.setItem(KEY_STORAGE, code);
   url.searchParams.delete('code');
+  if (fromHash) url.hash = '';
   history.replaceState(history.state, '', url);
 }
 adoptKeyFromUrl();
@@ -51,7 +54,7 @@ function parseJson(text) {
 function errorFor(status, body) {
   if (body && typeof body.detail === 'string') return new ApiError(status, body.detail, body);
   if (status === 401 || status === 403) {
-    return new ApiError(status, 'The API needs a function key: open this page once with ?code=<function key> added to its address (see the README, "Web app").');
+    return new ApiError(status, 'The API needs a function key: open this page once with #code=<function key> added to its address (see the README, "Web app").');
   }
   return new ApiError(status, `The API answered ${status}${body && body.title ? ` (${body.title})` : ''}.`, body);
 }

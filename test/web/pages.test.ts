@@ -60,4 +60,53 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     await screenshot(page, 'upload-rejected-phone');
     expect(page.problems).toEqual([]);
   });
+
+  it('lists the uploaded images in Results, filters them and opens a detail view', async () => {
+    // One more processed image in another format, through the API.
+    const jpeg = await sampleImage('jpeg', 240, 160);
+    const uploaded = await fetch(`${host.apiUrl}/images?wait=30`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(jpeg) });
+    expect(uploaded.status).toBe(200);
+
+    const page = await newPage(desktop);
+    await page.goto(`${host.webUrl}results.html`);
+    const cards = page.locator('.gallery-item');
+    await expect.poll(() => cards.count()).toBe(2);
+    const png = page.locator('.gallery-item', { hasText: 'scene.png' });
+    expect(await png.count()).toBe(1);
+    await expect.poll(() => png.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await screenshot(page, 'results-desktop');
+
+    await page.getByLabel('Format').selectOption('jpeg');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Showing 1 image on page 1 \(filtered\)/);
+    expect(await cards.count()).toBe(1);
+    expect(await cards.first().textContent()).toContain('JPEG');
+    expect(page.url()).toContain('format=jpeg');
+
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('No images match these filters.');
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => cards.count()).toBe(2);
+
+    // Keyboard: focus the scene.png card, open it with Enter, close with Escape.
+    await png.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'scene.png' });
+    await dialog.waitFor();
+    await dialog.locator('.palette-colour').first().waitFor();
+    await expect.poll(() => dialog.getByRole('img', { name: 'Preview of scene.png' }).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(300);
+    expect(page.url()).toMatch(/#[0-9a-f-]{36}$/);
+    await screenshot(page, 'results-detail-desktop');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(page.problems).toEqual([]);
+
+    const mobile = await newPage(phone);
+    await mobile.goto(`${host.webUrl}results.html`);
+    await expect.poll(() => mobile.locator('.gallery-item img').count()).toBe(2);
+    await screenshot(mobile, 'results-phone');
+    expect(mobile.problems).toEqual([]);
+  });
 });

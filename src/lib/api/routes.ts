@@ -3,6 +3,7 @@ import { ProblemError } from '../problem';
 import type { Services } from '../services';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
+import { listImages } from './list-images';
 import { webFile, webIndex } from '../web/static-files';
 
 export interface Route {
@@ -17,6 +18,7 @@ export interface Route {
 /** Every HTTP endpoint, registered by src/functions/http.ts in Azure and served by the local host. */
 export const ROUTES: Route[] = [
   { name: 'uploadImage', method: 'POST', route: 'images', handler: uploadImage },
+  { name: 'listImages', method: 'GET', route: 'images', handler: listImages },
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
 ];

@@ -1,7 +1,7 @@
-import type { Container } from '@azure/cosmos';
+import type { Container, SqlParameter } from '@azure/cosmos';
 import { isStatus, withoutSystemProperties } from './cosmos';
 import type { ImageDocument } from './image-document';
-import type { ImageResults } from './result-store';
+import type { ImageFilter, ImagePage, ImageResults } from './result-store';
 
 export class CosmosImageResults implements ImageResults {
   constructor(private readonly container: Container) {}
@@ -30,5 +30,38 @@ export class CosmosImageResults implements ImageResults {
 
   async upsert(doc: ImageDocument): Promise<void> {
     await this.container.items.upsert(doc);
+  }
+
+  /**
+   * One parameterised query, newest first, paged with the SDK's continuation tokens (maxItemCount): no OFFSET/LIMIT
+   * and a single-field ORDER BY, which real Cosmos DB (default range index) and the local stand-in both serve.
+   * A batch filter is a single-partition query, since batch items are partitioned by their batch id.
+   */
+  async list(filter: ImageFilter, page: { limit: number; continuationToken?: string }): Promise<ImagePage> {
+    const conditions = ['c.type = @type'];
+    const parameters: SqlParameter[] = [{ name: '@type', value: 'image' }];
+    const where = (condition: string, name: string, value: string | undefined) => {
+      if (value === undefined) return;
+      conditions.push(condition);
+      parameters.push({ name, value });
+    };
+    where('c.status = @status', '@status', filter.status);
+    where('c.metadata.format = @format', '@format', filter.format);
+    where('c.createdAt >= @from', '@from', filter.from);
+    where('c.createdAt < @to', '@to', filter.to);
+    where('c.batchId = @batchId', '@batchId', filter.batchId);
+    const iterator = this.container.items.query<ImageDocument>(
+      { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
+      { maxItemCount: page.limit, continuationToken: page.continuationToken, partitionKey: filter.batchId },
+    );
+    // A cross-partition page can come back empty with more to follow; a few more reads find the next items.
+    let response = await iterator.fetchNext();
+    for (let attempt = 0; response.resources.length === 0 && response.continuationToken && attempt < 5; attempt++) {
+      response = await iterator.fetchNext();
+    }
+    return {
+      items: response.resources.map((resource) => withoutSystemProperties(resource)),
+      continuationToken: response.continuationToken || undefined,
+    };
   }
 }

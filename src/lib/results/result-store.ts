@@ -1,4 +1,21 @@
-import type { ImageDocument } from './image-document';
+import type { ImageDocument, ImageStatus } from './image-document';
+
+/** Which images a listing returns; every field narrows it, none means all. */
+export interface ImageFilter {
+  status?: ImageStatus;
+  /** metadata.format, known once an image is processed: jpeg, png, ... */
+  format?: string;
+  /** createdAt bounds, ISO 8601 UTC as stored: from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
+  batchId?: string;
+}
+
+export interface ImagePage {
+  items: ImageDocument[];
+  /** Opaque; pass it back with the same filter for the next page. Absent on the last page. */
+  continuationToken?: string;
+}
 
 /** Port for result documents: Cosmos DB in Azure, the Cosmos stand-in locally. */
 export interface ImageResults {
@@ -8,4 +25,6 @@ export interface ImageResults {
   /** By id alone, for callers that do not know the partition (a batch item fetched by its image id). */
   find(id: string): Promise<ImageDocument | undefined>;
   upsert(doc: ImageDocument): Promise<void>;
+  /** Newest first (createdAt descending), at most `limit` a page. */
+  list(filter: ImageFilter, page: { limit: number; continuationToken?: string }): Promise<ImagePage>;
 }
