@@ -60,11 +60,14 @@ export async function processImage(bytes: Buffer, engine: ImageEngine, limits: I
     }),
     readExif(bytes),
   ]);
-  const thumbnail = await engine.resize(decoded, DERIVATIVE_SIZES.thumbnail);
-  const { hasAlpha, ...analysis } = analyse(thumbnail);
-  const [thumbnailJpeg, previewJpeg] = await Promise.all([
-    engine.encodeJpeg(thumbnail, JPEG_QUALITY),
+  // The preview encodes (on the engine's worker threads, for sharp) while the thumbnail is made and analysed.
+  const [previewJpeg, { thumbnail, thumbnailJpeg, hasAlpha, analysis }] = await Promise.all([
     engine.encodeJpeg(decoded, JPEG_QUALITY),
+    (async () => {
+      const thumbnail = await engine.resize(decoded, DERIVATIVE_SIZES.thumbnail);
+      const { hasAlpha, ...analysis } = analyse(thumbnail);
+      return { thumbnail, hasAlpha, analysis, thumbnailJpeg: await engine.encodeJpeg(thumbnail, JPEG_QUALITY) };
+    })(),
   ]);
   return {
     metadata: {
