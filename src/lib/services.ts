@@ -1,3 +1,5 @@
+import { eventHubBatchStream } from './batch/event-hub-stream';
+import type { BatchStream } from './batch/stream';
 import { ConfigError, type Config } from './config';
 import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
@@ -17,6 +19,8 @@ export interface Services {
   cosmos: CosmosContainers;
   engine: ImageEngine;
   limits: ImageLimits;
+  /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
+  batchStream?: BatchStream;
 }
 
 export async function createServices(config: Config): Promise<Services> {
@@ -32,5 +36,6 @@ export async function createServices(config: Config): Promise<Services> {
     cosmos,
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
+    batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),
   };
 }

@@ -9,6 +9,7 @@ import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
 import { startCosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
+import { startBatchPipeline } from './orchestration-host';
 
 export interface LocalHost {
   /** http://127.0.0.1:PORT/api */
@@ -57,6 +58,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     });
     stops.unshift(() => watcher.stop());
     notes.push(`Blob watcher on ${BLOB_CONTAINERS.uploads}/ every ${config.local.blobWatchIntervalMs} ms (stands in for the blob trigger)`);
+
+    // Batches: the stream (in-process, or Kafka with KAFKA_BROKERS) and the orchestration runner.
+    const batches = await startBatchPipeline(services, config, log);
+    services.batchStream = batches.stream;
+    stops.unshift(() => batches.stop());
+    notes.push(...batches.describe);
 
     const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log));
     await new Promise<void>((resolve, reject) => {

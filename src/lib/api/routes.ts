@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import { ProblemError } from '../problem';
 import type { Services } from '../services';
+import { getBatch, listBatchItems, uploadBatch } from '../batch/batch-api';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
@@ -21,6 +22,9 @@ export const ROUTES: Route[] = [
   { name: 'listImages', method: 'GET', route: 'images', handler: listImages },
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
+  { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
+  { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
+  { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
 ];
 
 /**

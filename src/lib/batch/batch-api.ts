@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { apiBase, json, type ApiRequest, type ApiResponse } from '../api/http';
+import { imageView } from '../api/image-view';
+import { BLOB_CONTAINERS } from '../names';
+import { badRequest, notFound, ProblemError } from '../problem';
+import type { Services } from '../services';
+import { newBatch, type BatchDocument } from './batch-document';
+import { batchStore } from './batch-store';
+import { readForm } from './read-form';
+import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from './record';
+
+/** Records handed to the stream at once: bounds how much of a large upload is in flight per publish call. */
+const PUBLISH_CHUNK = 50;
+
+type FormValue = ReturnType<FormData['get']>;
+
+function callbackUrlOf(value: FormValue): string | undefined {
+  if (value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badRequest(`callbackUrl "${value}" is not a URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('callbackUrl must be an http or https URL.');
+  return url.toString();
+}
+
+const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, items: `${base}/batches/${id}/items` });
+
+/**
+ * POST /api/batches: multipart/form-data with any number of file fields (and an optional callbackUrl field).
+ * Publishes one record per file to the batch stream, the same records a Kafka producer sends, so web and Kafka
+ * batches take one path. Files over ~900 KB go to blob storage first and travel as references (Event Hubs' 1 MB cap).
+ */
+export async function uploadBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
+  const stream = services.batchStream;
+  if (!stream) throw new ProblemError(503, 'Service Unavailable', 'Batch uploads need a batch stream: set EVENTHUB_CONNECTION.');
+  const form = await readForm(request, services.limits.maxBytes);
+  const files = [...form.values()].filter((value): value is Exclude<NonNullable<FormValue>, string> => typeof value !== 'string');
+  if (!files.length) throw badRequest('Send at least one file field in the form.');
+  if (files.length > MAX_BATCH_ITEMS) throw new ProblemError(413, 'Content Too Large', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
+  const callbackUrl = callbackUrlOf(form.get('callbackUrl'));
+  const batchId = randomUUID();
+  // The batch document exists before any record, so the Location answers at once.
+  await batchStore(services.cosmos).ensure(newBatch(batchId, files.length, callbackUrl));
+  for (let start = 0; start < files.length; start += PUBLISH_CHUNK) {
+    const records: OutgoingRecord[] = await Promise.all(
+      files.slice(start, start + PUBLISH_CHUNK).map(async (file, i) => {
+        const index = start + i;
+        const bytes = Buffer.from(await file.arrayBuffer());
+        const item = { batchId, index, count: files.length, fileName: file.name || undefined, contentType: file.type || undefined, callbackUrl };
+        if (bytes.length <= MAX_INLINE_BYTES) return buildRecord({ ...item, bytes });
+        const blobName = itemBlobName(batchId, index);
+        await services.blobs.put(BLOB_CONTAINERS.batches, blobName, bytes, { contentType: file.type || 'application/octet-stream' });
+        return buildRecord({ ...item, blobName });
+      }),
+    );
+    await stream.publish(records);
+  }
+  const base = apiBase(request);
+  return json(202, { id: batchId, status: 'receiving', itemCount: files.length, links: links(base, batchId) }, { location: `${base}/batches/${batchId}` });
+}
+
+async function findBatch(request: ApiRequest, services: Services): Promise<BatchDocument> {
+  const id = request.params.id ?? '';
+  if (!BATCH_ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid batch id.`);
+  const batch = await batchStore(services.cosmos).get(id);
+  if (!batch) throw notFound(`No batch with id "${id}".`);
+  return batch;
+}
+
+/** GET /api/batches/{id}: progress from the item documents, and the summary once the batch is complete. */
+export async function getBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
+  const batch = await findBatch(request, services);
+  const store = batchStore(services.cosmos);
+  const [received, succeeded, failed] = await Promise.all([
+    store.countItems(batch.id, batch.itemCount),
+    store.countItems(batch.id, batch.itemCount, 'succeeded'),
+    store.countItems(batch.id, batch.itemCount, 'failed'),
+  ]);
+  const { type: _type, schemaVersion: _version, ...rest } = batch;
+  return json(200, { ...rest, received, processed: succeeded + failed, succeeded, failed, links: links(apiBase(request), batch.id) });
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+const encodeToken = (afterIndex: number) => Buffer.from(JSON.stringify({ after: afterIndex })).toString('base64url');
+
+function decodeToken(token: string | null): number {
+  if (!token) return -1;
+  try {
+    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+    if (Number.isInteger(after) && (after as number) >= -1) return after as number;
+  } catch {
+    // reported below
+  }
+  throw badRequest('continuationToken is not one this API issued.');
+}
+
+/** GET /api/batches/{id}/items?limit=&continuationToken=: the items in index order, a page at a time. */
+export async function listBatchItems(request: ApiRequest, services: Services): Promise<ApiResponse> {
+  const batch = await findBatch(request, services);
+  const params = new URL(request.url).searchParams;
+  const limitRaw = params.get('limit');
+  const limit = limitRaw === null ? DEFAULT_PAGE : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}; got "${limitRaw}".`);
+  const after = decodeToken(params.get('continuationToken'));
+  const items = await batchStore(services.cosmos).listItems(batch.id, after, limit);
+  const base = apiBase(request);
+  const last = items.at(-1)?.itemIndex;
+  const continuationToken = items.length === limit && last !== undefined && last < batch.itemCount - 1 ? encodeToken(last) : undefined;
+  return json(200, {
+    batchId: batch.id,
+    items: items.map((doc) => ({ index: doc.itemIndex, ...imageView(doc, base) })),
+    ...(continuationToken
+      ? { continuationToken, links: { next: `${base}/batches/${batch.id}/items?limit=${limit}&continuationToken=${continuationToken}` } }
+      : {}),
+  });
+}

@@ -1,0 +1,153 @@
+import type { DurableTask, Orchestrator, OrchestrationContextLike, RetryPolicy } from './context';
+
+export const BATCH_ORCHESTRATOR = 'batchOrchestrator';
+export const BATCH_CHUNK_ORCHESTRATOR = 'batchChunkOrchestrator';
+export const BATCH_ACTIVITIES = {
+  processItem: 'batchProcessItem',
+  failItem: 'batchFailItem',
+  summarise: 'batchSummarise',
+  callback: 'batchCallback',
+} as const;
+
+/** Items per sub-orchestration: keeps each history to a few hundred events, whatever the batch size. */
+export const DEFAULT_CHUNK_SIZE = 50;
+/** Sub-orchestrations in flight at once: bounds the fan-out width at chunkSize x this many activities. */
+export const DEFAULT_PARALLEL_CHUNKS = 8;
+
+/** Transient failures (storage, Cosmos throttling) back off 2 s, 4 s, 8 s; a bad image never throws, so never retries. */
+export const ITEM_RETRY: RetryPolicy = {
+  firstRetryIntervalInMilliseconds: 2000,
+  maxNumberOfAttempts: 4,
+  backoffCoefficient: 2,
+  maxRetryIntervalInMilliseconds: 30_000,
+};
+
+export interface BatchOrchestrationInput {
+  batchId: string;
+  itemCount: number;
+  callbackUrl?: string;
+  chunkSize?: number;
+  parallelChunks?: number;
+}
+
+export interface ChunkInput {
+  batchId: string;
+  start: number;
+  end: number;
+}
+
+export interface ItemOutcome {
+  index: number;
+  status: 'succeeded' | 'failed';
+}
+
+export interface ChunkResult {
+  succeeded: number;
+  failed: number;
+  /** Items whose activity still failed after every retry, marked failed by the chunk. */
+  gaveUp: number;
+}
+
+export interface BatchOutcome {
+  batchId: string;
+  itemCount: number;
+  chunks: number;
+  succeeded: number;
+  failed: number;
+  gaveUp: number;
+  callback?: unknown;
+}
+
+export function planChunks(itemCount: number, chunkSize: number): Array<{ start: number; end: number }> {
+  const size = Math.max(1, Math.trunc(chunkSize));
+  return Array.from({ length: Math.ceil(itemCount / size) }, (_, i) => ({ start: i * size, end: Math.min(itemCount, (i + 1) * size) }));
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Waits for every task, never failing on one: Task.all fails fast, so after a failure each task is yielded on its
+ * own (a completed task answers at once, in Azure and in the runner). Returns results, or errors for faulted tasks.
+ */
+function* settleAll(context: OrchestrationContextLike, tasks: DurableTask[]): Generator<DurableTask, Array<{ ok: true; value: unknown } | { ok: false; error: string }>, unknown> {
+  if (!tasks.length) return [];
+  try {
+    const values = (yield context.df.Task.all(tasks)) as unknown[];
+    return values.map((value) => ({ ok: true as const, value }));
+  } catch {
+    const settled: Array<{ ok: true; value: unknown } | { ok: false; error: string }> = [];
+    for (const task of tasks) {
+      try {
+        settled.push({ ok: true, value: yield task });
+      } catch (error) {
+        settled.push({ ok: false, error: message(error) });
+      }
+    }
+    return settled;
+  }
+}
+
+/**
+ * The batch orchestrators, for Durable Functions and the local runner alike. Deterministic: no clock but
+ * currentUtcDateTime, no I/O, no randomness; every decision follows from the input and the task results.
+ */
+export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Record<string, Orchestrator> {
+  /** One chunk: an activity per item through the shared processing code, in parallel, retried on transient errors. */
+  function* batchChunkOrchestrator(context: OrchestrationContextLike): Generator<DurableTask, ChunkResult, unknown> {
+    const { batchId, start, end } = context.df.getInput<ChunkInput>();
+    const indexes = Array.from({ length: end - start }, (_, i) => start + i);
+    const tasks = indexes.map((index) => context.df.callActivityWithRetry(BATCH_ACTIVITIES.processItem, retry, { batchId, index }));
+    const settled = yield* settleAll(context, tasks);
+    const result: ChunkResult = { succeeded: 0, failed: 0, gaveUp: 0 };
+    const giveUps: DurableTask[] = [];
+    settled.forEach((outcome, i) => {
+      if (outcome.ok) {
+        result[(outcome.value as ItemOutcome).status]++;
+        return;
+      }
+      result.failed++;
+      result.gaveUp++;
+      const reason = `Processing kept failing after ${retry.maxNumberOfAttempts} attempts: ${outcome.error}`;
+      giveUps.push(context.df.callActivityWithRetry(BATCH_ACTIVITIES.failItem, retry, { batchId, index: indexes[i], reason }));
+    });
+    // Best effort: an item left queued shows up as pending in the summary, which is still the truth.
+    yield* settleAll(context, giveUps);
+    return result;
+  }
+
+  /** The batch: chunks as sub-orchestrations in waves of bounded width, then the summary, then the callback. */
+  function* batchOrchestrator(context: OrchestrationContextLike): Generator<DurableTask, BatchOutcome, unknown> {
+    const input = context.df.getInput<BatchOrchestrationInput>();
+    const startedAt = context.df.currentUtcDateTime.toISOString();
+    const chunks = planChunks(input.itemCount, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    const width = Math.max(1, input.parallelChunks ?? DEFAULT_PARALLEL_CHUNKS);
+    const outcome: BatchOutcome = { batchId: input.batchId, itemCount: input.itemCount, chunks: chunks.length, succeeded: 0, failed: 0, gaveUp: 0 };
+    for (let wave = 0; wave < chunks.length; wave += width) {
+      const tasks = chunks.slice(wave, wave + width).map((chunk, i) =>
+        // Deterministic child ids: a replay or restart finds the same sub-orchestrations instead of starting new ones.
+        context.df.callSubOrchestrator(BATCH_CHUNK_ORCHESTRATOR, { batchId: input.batchId, ...chunk }, `${context.df.instanceId}:chunk:${wave + i}`),
+      );
+      for (const settled of yield* settleAll(context, tasks)) {
+        if (!settled.ok) continue; // its items stay pending in the summary
+        const chunk = settled.value as ChunkResult;
+        outcome.succeeded += chunk.succeeded;
+        outcome.failed += chunk.failed;
+        outcome.gaveUp += chunk.gaveUp;
+      }
+      context.df.setCustomStatus({ chunksDone: Math.min(chunks.length, wave + width), chunks: chunks.length });
+    }
+    const finishedAt = context.df.currentUtcDateTime.toISOString();
+    // The summary is built from the item documents by an activity, so history holds counts, not thousands of results.
+    yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.summarise, retry, { batchId: input.batchId, itemCount: input.itemCount, startedAt, finishedAt });
+    if (input.callbackUrl) {
+      try {
+        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl });
+      } catch (error) {
+        outcome.callback = { delivered: false, error: message(error) }; // a callback never fails the batch
+      }
+    }
+    return outcome;
+  }
+
+  return { [BATCH_ORCHESTRATOR]: batchOrchestrator, [BATCH_CHUNK_ORCHESTRATOR]: batchChunkOrchestrator };
+}

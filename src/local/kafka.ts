@@ -1,0 +1,63 @@
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { headersAsBytes, type RawRecord } from '../lib/batch/record';
+import type { BatchStream } from '../lib/batch/stream';
+import type { Logger } from '../lib/logger';
+import type { RecordHandler } from './stream';
+
+/** A Kafka message as the ingest handler takes it: headers as byte arrays, as the Event Hubs trigger passes them. */
+export function fromKafkaMessage(message: KafkaMessage, partition: number): RawRecord {
+  const headers: Record<string, Uint8Array> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = new Uint8Array(Buffer.isBuffer(first) ? first : Buffer.from(first));
+  }
+  return { key: message.key?.toString('utf8'), value: message.value ?? Buffer.alloc(0), headers, position: `partition ${partition} offset ${message.offset}` };
+}
+
+export interface KafkaStream extends BatchStream {
+  /** Resolves once the consumer has joined its group and has partitions assigned. */
+  joined: Promise<void>;
+}
+
+/**
+ * Batch records over a real Kafka cluster: a kafkajs consumer group feeding the ingest handler (offsets resolved
+ * only after the handler succeeds: at least once), and a producer for POST /api/batches.
+ */
+export async function startKafkaStream(options: { brokers: string[]; topic: string; groupId: string; handler: RecordHandler; log: Logger }): Promise<KafkaStream> {
+  const { brokers, topic, groupId, handler, log } = options;
+  const kafka = new Kafka({ clientId: 'image-pipeline-local', brokers, logLevel: logLevel.WARN, logCreator: () => ({ level, log: entry }) => {
+    if (level <= logLevel.WARN) log.warn(`kafka: ${entry.log.message}`);
+  } });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  await producer.connect();
+  await consumer.connect();
+  let markJoined: () => void = () => undefined;
+  const joined = new Promise<void>((resolve) => (markJoined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => markJoined());
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      if (!batch.messages.length) return;
+      // A throw here makes kafkajs seek back and deliver the batch again.
+      await handler(batch.messages.map((message) => fromKafkaMessage(message, batch.partition)));
+      resolveOffset(batch.messages.at(-1)!.offset);
+      await heartbeat();
+    },
+  });
+  return {
+    description: `Kafka ${brokers.join(',')} topic ${topic}, consumer group ${groupId}`,
+    joined,
+    async publish(records) {
+      await producer.send({
+        topic,
+        messages: records.map((record) => ({ key: record.key, value: record.value, headers: headersAsBytes(record.headers) })),
+      });
+    },
+    async close() {
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}
