@@ -174,7 +174,7 @@ export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : 'â€
 export const formatPercent = (share) => `${Math.round(share * 100)}%`;
 export const formatMs = (ms) => (typeof ms === 'number' ? (ms < 1000 ? `${Math.round(ms)} ms` : `${numberFormat.format(ms / 1000)} s`) : 'â€“');
 
-export const STATUS_LABELS = { queued: 'Queued', processing: 'Processing', succeeded: 'Processed', failed: 'Failed' };
+export const STATUS_LABELS = { queued: 'Queued', processing: 'Processing', succeeded: 'Processed', failed: 'Failed', receiving: 'Receiving', completed: 'Completed' };
 export const statusBadge = (status) => h('span', { class: `badge badge-${status}` }, STATUS_LABELS[status] ?? status);
 
 // ---- The result of one image -------------------------------------------------------------------------------------

@@ -109,4 +109,55 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     await screenshot(mobile, 'results-phone');
     expect(mobile.problems).toEqual([]);
   });
+
+  it('sends a batch of 5 with one bad file and shows progress, the summary and the failure reason', async () => {
+    const page = await newPage(desktop);
+    await page.goto(`${host.webUrl}batch.html`);
+    const files = [
+      { name: 'a-scene.png', mimeType: 'image/png', buffer: await sampleImage('png', 320, 240) },
+      { name: 'b-scene.jpg', mimeType: 'image/jpeg', buffer: await sampleImage('jpeg', 320, 240) },
+      { name: 'c-scene.webp', mimeType: 'image/webp', buffer: await sampleImage('webp', 160, 120) },
+      { name: 'd-notes.jpg', mimeType: 'image/jpeg', buffer: textFile() },
+      { name: 'e-small.gif', mimeType: 'image/gif', buffer: await sampleImage('gif', 200, 100) },
+    ];
+    await page.setInputFiles('#files', files);
+    expect(await page.locator('#file-table tbody tr').count()).toBe(5);
+    expect(await page.locator('#selection-summary').textContent()).toMatch(/^5 files, /);
+    await screenshot(page, 'batch-chosen-desktop');
+
+    await page.getByRole('button', { name: 'Send batch' }).click();
+    const summary = page.getByRole('region', { name: 'Summary' });
+    await summary.waitFor({ timeout: 45_000 });
+    expect(await page.locator('#overall-progress').getAttribute('value')).toBe('100');
+    for (const progress of await page.locator('#file-table tbody progress').all()) expect(await progress.getAttribute('value')).toBe('100');
+    expect(await summary.locator('[data-count="summary-succeeded"] .count').textContent()).toBe('4');
+    expect(await summary.locator('[data-count="summary-failed"] .count').textContent()).toBe('1');
+
+    const failure = summary.locator('#failures tbody tr');
+    expect(await failure.count()).toBe(1);
+    expect(await failure.locator('td').nth(1).textContent()).toBe('d-notes.jpg');
+    expect(await failure.locator('td').nth(2).textContent()).toMatch(/not a JPEG, PNG, GIF, WebP, TIFF or BMP image/);
+    expect(await page.locator('#file-table tbody tr[data-index="3"] .reason').textContent()).toMatch(/not a JPEG/);
+
+    // The same scene as PNG and JPEG is one duplicate group, shown with its thumbnails.
+    const group = summary.locator('.duplicate-group').first();
+    await expect.poll(() => group.locator('img').evaluateAll((imgs) => imgs.filter((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0).length)).toBeGreaterThanOrEqual(2);
+    expect(await group.textContent()).toContain('a-scene.png');
+    expect(await group.textContent()).toContain('b-scene.jpg');
+
+    const charts = summary.getByRole('img', { name: /^Formats \(processed images\): / });
+    expect(await charts.getAttribute('aria-label')).toMatch(/PNG 1.*JPEG 1|JPEG 1.*PNG 1/);
+    expect(await summary.locator('svg.chart').count()).toBe(3);
+    expect(await page.getByRole('status').textContent()).toBe('Batch complete: 4 succeeded, 1 failed.');
+    expect(page.url()).toMatch(/batch\.html#[0-9a-f-]{36}$/);
+    await screenshot(page, 'batch-summary-desktop');
+    expect(page.problems).toEqual([]);
+
+    // A reload (or a link) follows the batch by its id; at phone width.
+    const mobile = await newPage(phone);
+    await mobile.goto(page.url());
+    await mobile.getByRole('region', { name: 'Summary' }).waitFor();
+    await screenshot(mobile, 'batch-summary-phone');
+    expect(mobile.problems).toEqual([]);
+  });
 });

@@ -43,6 +43,7 @@ describe('web app static files', () => {
   it.each([
     ['index.html', 'text/html; charset=utf-8', 'no-cache'],
     ['upload.html', 'text/html; charset=utf-8', 'no-cache'],
+    ['batch.html', 'text/html; charset=utf-8', 'no-cache'],
     ['results.html', 'text/html; charset=utf-8', 'no-cache'],
     ['styles.css', 'text/css; charset=utf-8', 'public, max-age=300, must-revalidate'],
     ['common.js', 'text/javascript; charset=utf-8', 'public, max-age=300, must-revalidate'],
