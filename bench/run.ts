@@ -1,8 +1,10 @@
 // `npm run bench`: each benchmark in turn. Keep this a short list of awaited calls.
+import { benchBatch } from './batch';
 import { benchImages } from './images';
 
 async function main(): Promise<void> {
   await benchImages();
+  await benchBatch();
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
 import { headersAsBytes, type RawRecord } from '../lib/batch/record';
 import type { BatchStream } from '../lib/batch/stream';
 import type { Logger } from '../lib/logger';
@@ -25,10 +25,15 @@ export interface KafkaStream extends BatchStream {
  */
 export async function startKafkaStream(options: { brokers: string[]; topic: string; groupId: string; handler: RecordHandler; log: Logger }): Promise<KafkaStream> {
   const { brokers, topic, groupId, handler, log } = options;
-  const kafka = new Kafka({ clientId: 'image-pipeline-local', brokers, logLevel: logLevel.WARN, logCreator: () => ({ level, log: entry }) => {
-    if (level <= logLevel.WARN) log.warn(`kafka: ${entry.log.message}`);
-  } });
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const kafka = new Kafka({
+    clientId: 'image-pipeline-local',
+    brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      if (level <= logLevel.WARN) log.warn(`kafka: ${entry.message}`);
+    },
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
   await producer.connect();
   await consumer.connect();
