@@ -66,3 +66,52 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Every element with its own text whose colour against its effective background is under WCAG AA (4.5:1;
+ * 3:1 for large text). Runs in the page.
+ */
+export function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type Rgba = [number, number, number, number];
+    const parse = (value: string): Rgba => {
+      const [r, g, b, a = 1] = (value.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number);
+      return [r, g, b, a];
+    };
+    const luminance = ([r, g, b]: Rgba) => {
+      const channel = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const background = (element: Element | null): Rgba => {
+      for (let e = element; e; e = e.parentElement) {
+        const colour = parse(getComputedStyle(e).backgroundColor);
+        if (colour[3] > 0.5) return colour;
+      }
+      return [255, 255, 255, 1];
+    };
+    const problems: string[] = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const html = element as HTMLElement;
+      const ownText = [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent!.trim());
+      if (!ownText || !html.offsetParent || (html as HTMLButtonElement).disabled || html.closest('.skip-link, svg')) continue;
+      const style = getComputedStyle(element);
+      const [fg, bg] = [luminance(parse(style.color)), luminance(background(element))];
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`${element.tagName.toLowerCase()}.${html.className} "${html.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+    return problems;
+  });
+}
+
+/** Form controls without an accessible name (label, aria-label or text). */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((c) => {
+        const control = c as HTMLInputElement;
+        return !(control.labels?.length || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby') || control.textContent!.trim());
+      })
+      .map((c) => c.outerHTML.slice(0, 80)),
+  );
+}

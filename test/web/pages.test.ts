@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { sampleImage, textFile } from '../support/images';
-import { browserSkipReason, launchChromium, newPage, screenshot, startWebHost, VIEWPORTS, type WebHost } from './browser';
+import { browserSkipReason, launchChromium, lowContrast, newPage, screenshot, startWebHost, VIEWPORTS, type WebHost } from './browser';
 
 if (browserSkipReason) console.warn(`test/web/pages.test.ts: ${browserSkipReason}`);
 
@@ -40,7 +40,16 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     for (const colour of swatches) expect(colour).toMatch(/^#[0-9a-f]{6}$/);
     expect(await page.getByRole('status').textContent()).toContain('scene.png is processed');
     await screenshot(page, 'upload-desktop');
+    expect(await lowContrast(page)).toEqual([]);
     expect(page.problems).toEqual([]);
+
+    // The same result at phone width, opened by its link (upload.html#<id>).
+    const id = await result.locator('dt:text-is("Id") + dd').textContent();
+    const mobile = await newPage(phone);
+    await mobile.goto(`${host.webUrl}upload.html#${id}`);
+    await mobile.getByRole('article', { name: 'Result for scene.png' }).locator('.palette-colour').first().waitFor();
+    await screenshot(mobile, 'upload-result-phone');
+    expect(mobile.problems).toEqual([]);
   });
 
   it('shows the problem detail for a rejected file', async () => {
@@ -99,6 +108,7 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     await expect.poll(() => dialog.getByRole('img', { name: 'Preview of scene.png' }).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(300);
     expect(page.url()).toMatch(/#[0-9a-f-]{36}$/);
     await screenshot(page, 'results-detail-desktop');
+    expect(await lowContrast(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(page.problems).toEqual([]);
@@ -151,6 +161,7 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     expect(await page.getByRole('status').textContent()).toBe('Batch complete: 4 succeeded, 1 failed.');
     expect(page.url()).toMatch(/batch\.html#[0-9a-f-]{36}$/);
     await screenshot(page, 'batch-summary-desktop');
+    expect(await lowContrast(page)).toEqual([]);
     expect(page.problems).toEqual([]);
 
     // A reload (or a link) follows the batch by its id; at phone width.

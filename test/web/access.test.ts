@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Request } from 'playwright-core';
+import { sampleImage } from '../support/images';
+import { browserSkipReason, launchChromium, lowContrast, newPage, screenshot, startWebHost, unnamedControls, VIEWPORTS, type WebHost } from './browser';
+
+if (browserSkipReason) console.warn(`test/web/access.test.ts: ${browserSkipReason}`);
+
+describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibility in Chromium', () => {
+  let host: WebHost;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    [host, browser] = await Promise.all([startWebHost(), launchChromium()]);
+    context = await browser.newContext(VIEWPORTS.desktop);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('takes a function key from #code= once, keeps it in the session and sends it as x-functions-key', async () => {
+    const page = await newPage(await browser.newContext(VIEWPORTS.desktop));
+    const apiCalls: Request[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/images')) apiCalls.push(request);
+    });
+    await page.goto(`${host.webUrl}#code=test-key-123`);
+    await expect.poll(() => page.url()).toBe(`${host.webUrl}index.html`);
+    expect(await page.evaluate(() => sessionStorage.getItem('image-pipeline.functionKey'))).toBe('test-key-123');
+
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
+    await page.setInputFiles('#file', { name: 'keyed.png', mimeType: 'image/png', buffer: await sampleImage('png', 200, 150) });
+    const thumbnail = page.getByRole('img', { name: 'Thumbnail of keyed.png' });
+    await expect.poll(() => thumbnail.getAttribute('src'), { timeout: 30_000 }).toMatch(/^blob:/);
+    expect(apiCalls.length).toBeGreaterThanOrEqual(2); // the upload and the thumbnail
+    for (const call of apiCalls) {
+      expect(await call.headerValue('x-functions-key'), call.url()).toBe('test-key-123');
+      expect(call.url()).not.toContain('test-key-123');
+    }
+    expect(page.problems).toEqual([]);
+  });
+
+  it('explains a 401 from the Functions host (no or wrong key)', async () => {
+    const page = await newPage(context, [/status of 401/]);
+    await page.route('**/api/images?**', (route) => route.fulfill({ status: 401, body: '' }));
+    await page.goto(`${host.webUrl}results.html`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/The API needs a function key: open this page once with #code=<function key>/);
+    await page.goto(`${host.webUrl}upload.html`);
+    await page.setInputFiles('#file', { name: 'x.png', mimeType: 'image/png', buffer: await sampleImage('png', 50, 50) });
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/Not accepted: The API needs a function key/);
+  });
+
+  it('polls GET /api/images/{id} when the upload answers 202 before processing ends', async () => {
+    const page = await newPage(context);
+    // As if processing took longer than the wait: ask the API not to wait at all.
+    await page.route('**/api/images?wait=30', (route) => route.continue({ url: route.request().url().replace('wait=30', 'wait=0') }));
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (/\/api\/images\/[0-9a-f-]{36}$/.test(request.url())) polls.push(request.url());
+    });
+    await page.goto(`${host.webUrl}upload.html`);
+    await page.setInputFiles('#file', { name: 'slow.jpg', mimeType: 'image/jpeg', buffer: await sampleImage('jpeg', 400, 300) });
+    await page.locator('article[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(await page.getByRole('status').textContent()).toBe('slow.jpg is processed.');
+    expect(page.problems).toEqual([]);
+  });
+
+  it.each(['index.html', 'upload.html', 'batch.html', 'results.html'])('%s: named controls, one h1, AA contrast, lang, landmarks', async (file) => {
+    const page = await newPage(context);
+    await page.goto(`${host.webUrl}${file}`);
+    await page.waitForLoadState('networkidle');
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(await lowContrast(page)).toEqual([]);
+    expect(await page.locator('h1').count()).toBe(1);
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.getByRole('main').count()).toBe(1);
+    expect(await page.getByRole('navigation', { name: 'Pages', exact: true }).count()).toBe(1);
+    if (file !== 'index.html') expect(await page.locator('[aria-live]').count()).toBeGreaterThan(0);
+    expect(page.problems).toEqual([]);
+  });
+
+  it('is usable from the keyboard with a visible focus', async () => {
+    const page = await newPage(context);
+    await page.goto(`${host.webUrl}upload.html`);
+    const focused = () => page.evaluate(() => ({ id: document.activeElement?.id, text: document.activeElement?.textContent?.trim() }));
+    await page.keyboard.press('Tab');
+    expect((await focused()).text).toBe('Skip to content');
+    expect(await page.locator('.skip-link').evaluate((e) => e.getBoundingClientRect().top >= 0)).toBe(true);
+    // Skip link, brand, three nav links, then the file input inside the drop zone.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    expect((await focused()).id).toBe('file');
+    expect(await page.locator('#dropzone').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
+    await screenshot(page, 'upload-keyboard-focus-desktop');
+
+    await page.goto(`${host.webUrl}batch.html`);
+    await page.locator('#files').focus();
+    await page.keyboard.press('Tab');
+    expect((await focused()).id).toBe('folder');
+    expect(await page.locator('label[for="folder"]').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
+
+    await page.goto(`${host.webUrl}results.html`);
+    await page.getByLabel('Status').focus();
+    expect(await page.getByLabel('Status').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
+  });
+
+  it('fits a phone width without sideways scrolling', async () => {
+    const phone = await browser.newContext(VIEWPORTS.phone);
+    for (const file of ['index.html', 'upload.html', 'batch.html', 'results.html']) {
+      const page = await newPage(phone);
+      await page.goto(`${host.webUrl}${file}`);
+      await page.waitForLoadState('networkidle');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), file).toBe(true);
+      if (file === 'index.html' || file === 'batch.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
+      await page.close();
+    }
+  });
+});

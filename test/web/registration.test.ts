@@ -1,0 +1,40 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { recordRegistrations } from '../functions/functions-core';
+
+// Registrations must be recorded before the app module calls app.http.
+const registrations = recordRegistrations();
+let functions: typeof import('@azure/functions');
+
+beforeAll(async () => {
+  functions = await import('@azure/functions');
+  await import('../../src/functions/web.js');
+});
+
+const trigger = (name: string) => Object.values(registrations.get(name)!.metadata.bindings).find((binding) => binding.type === 'httpTrigger');
+
+type Result = { status: number; headers: Record<string, string>; body?: Uint8Array };
+const call = (name: string, url: string, params: Record<string, string> = {}) =>
+  registrations.get(name)!.handler(
+    new functions.HttpRequest({ method: 'GET', url, params }),
+    new functions.InvocationContext({ functionName: name, logHandler: () => undefined }),
+  ) as Promise<Result>;
+
+describe('Azure registration of the web app (src/functions/web.ts)', () => {
+  it('declares anonymous GET routes, so pages load without a key', () => {
+    expect(trigger('webIndex')).toMatchObject({ route: 'web', methods: ['GET'], authLevel: 'anonymous' });
+    expect(trigger('webFile')).toMatchObject({ route: 'web/{file}', methods: ['GET'], authLevel: 'anonymous' });
+  });
+
+  it('serves a page through the Functions request shape, with no services configured', async () => {
+    const page = await call('webFile', 'https://app.example.net/api/web/upload.html', { file: 'upload.html' });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(Buffer.from(page.body!).toString('utf8')).toContain('<h1>Upload an image</h1>');
+
+    const index = await call('webIndex', 'https://app.example.net/api/web?code=k');
+    expect(index).toMatchObject({ status: 302, headers: { location: '/api/web/index.html?code=k' } });
+
+    const traversal = await call('webFile', 'https://app.example.net/api/web/..%2Fhost.json', { file: '../host.json' });
+    expect(traversal.status).toBe(404);
+  });
+});
