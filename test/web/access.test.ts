@@ -3,6 +3,15 @@ import type { Browser, BrowserContext, Request } from 'playwright-core';
 import { sampleImage } from '../support/images';
 import { browserSkipReason, launchChromium, lowContrast, newPage, screenshot, startWebHost, unnamedControls, VIEWPORTS, type WebHost } from './browser';
 
+// Browser globals used inside the page (page.evaluate); the project compiles without the DOM lib.
+declare const document: {
+  activeElement: { id: string; textContent: string | null } | null;
+  documentElement: { scrollWidth: number };
+};
+declare const window: { innerWidth: number };
+declare const sessionStorage: { getItem(key: string): string | null };
+declare function getComputedStyle(element: unknown): { outlineStyle: string };
+
 if (browserSkipReason) console.warn(`test/web/access.test.ts: ${browserSkipReason}`);
 
 describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibility in Chromium', () => {
@@ -90,7 +99,7 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
     const focused = () => page.evaluate(() => ({ id: document.activeElement?.id, text: document.activeElement?.textContent?.trim() }));
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to content');
-    expect(await page.locator('.skip-link').evaluate((e) => e.getBoundingClientRect().top >= 0)).toBe(true);
+    expect(await page.locator('.skip-link').evaluate((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= 0)).toBe(true);
     // Skip link, brand, three nav links, then the file input inside the drop zone.
     for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
     expect((await focused()).id).toBe('file');

@@ -5,6 +5,33 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import type { Logger } from '../../src/lib/logger';
 
+/*
+ * The few browser globals the functions below use inside the page (page.evaluate). This project compiles without
+ * the DOM lib, so they are declared here, for this module only; nothing is emitted for them.
+ */
+interface PageElement {
+  tagName: string;
+  className: string;
+  id: string;
+  outerHTML: string;
+  textContent: string | null;
+  childNodes: Iterable<{ nodeType: number; textContent: string | null }>;
+  parentElement: PageElement | null;
+  offsetParent: unknown;
+  disabled?: boolean;
+  labels?: { length: number } | null;
+  closest(selector: string): unknown;
+  getAttribute(name: string): string | null;
+}
+interface PageStyle {
+  color: string;
+  backgroundColor: string;
+  fontSize: string;
+  fontWeight: string;
+}
+declare const document: { querySelectorAll(selector: string): Iterable<PageElement> };
+declare function getComputedStyle(element: PageElement): PageStyle;
+
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**
@@ -82,7 +109,7 @@ export function lowContrast(page: Page): Promise<string[]> {
       const channel = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
       return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
     };
-    const background = (element: Element | null): Rgba => {
+    const background = (element: PageElement | null): Rgba => {
       for (let e = element; e; e = e.parentElement) {
         const colour = parse(getComputedStyle(e).backgroundColor);
         if (colour[3] > 0.5) return colour;
@@ -91,14 +118,13 @@ export function lowContrast(page: Page): Promise<string[]> {
     };
     const problems: string[] = [];
     for (const element of document.querySelectorAll('body *')) {
-      const html = element as HTMLElement;
       const ownText = [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent!.trim());
-      if (!ownText || !html.offsetParent || (html as HTMLButtonElement).disabled || html.closest('.skip-link, svg')) continue;
+      if (!ownText || !element.offsetParent || element.disabled || element.closest('.skip-link, svg')) continue;
       const style = getComputedStyle(element);
       const [fg, bg] = [luminance(parse(style.color)), luminance(background(element))];
       const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
       const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) problems.push(`${element.tagName.toLowerCase()}.${html.className} "${html.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`${element.tagName.toLowerCase()}.${element.className} "${element.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
     }
     return problems;
   });
@@ -108,10 +134,7 @@ export function lowContrast(page: Page): Promise<string[]> {
 export function unnamedControls(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll('input, select, textarea, button')]
-      .filter((c) => {
-        const control = c as HTMLInputElement;
-        return !(control.labels?.length || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby') || control.textContent!.trim());
-      })
+      .filter((control) => !(control.labels?.length || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby') || control.textContent!.trim()))
       .map((c) => c.outerHTML.slice(0, 80)),
   );
 }
