@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { sampleImage, textFile } from '../support/images';
@@ -170,5 +173,45 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     await mobile.getByRole('region', { name: 'Summary' }).waitFor();
     await screenshot(mobile, 'batch-summary-phone');
     expect(mobile.problems).toEqual([]);
+  });
+
+  it('pages through Results with Next and Previous', async () => {
+    const page = await newPage(desktop);
+    // Seven images exist by now; pages of three make three pages.
+    await page.route('**/api/images?**', (route) => route.continue({ url: route.request().url().replace('limit=24', 'limit=3') }));
+    await page.goto(`${host.webUrl}results.html`);
+    const cards = page.locator('.gallery-item');
+    const next = page.getByRole('button', { name: 'Next page' });
+    const previous = page.getByRole('button', { name: 'Previous page' });
+    const seen: string[] = [];
+    for (const [label, count] of [['Page 1', 3], ['Page 2', 3], ['Page 3', 1]] as const) {
+      await expect.poll(() => page.locator('#page-label').textContent()).toBe(label);
+      expect(await cards.count()).toBe(count);
+      seen.push(...(await cards.evaluateAll((items) => items.map((item) => item.getAttribute('data-id')!))));
+      if (label !== 'Page 3') await next.click();
+    }
+    expect(new Set(seen).size).toBe(7);
+    expect(await next.isDisabled()).toBe(true);
+    await previous.click();
+    await expect.poll(() => page.locator('#page-label').textContent()).toBe('Page 2');
+    expect(await cards.evaluateAll((items) => items.map((item) => item.getAttribute('data-id')))).toEqual(seen.slice(3, 6));
+    expect(page.problems).toEqual([]);
+  });
+
+  it('takes a whole folder from the folder picker, leaving hidden files out', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'web-batch-'));
+    await mkdir(join(folder, 'holiday', 'day 2'), { recursive: true });
+    await writeFile(join(folder, 'holiday', 'beach.png'), await sampleImage('png', 60, 40));
+    await writeFile(join(folder, 'holiday', 'day 2', 'hill.jpg'), await sampleImage('jpeg', 60, 40));
+    await writeFile(join(folder, 'holiday', '.DS_Store'), 'junk');
+    const page = await newPage(phone);
+    await page.goto(`${host.webUrl}batch.html`);
+    await page.setInputFiles('#folder', join(folder, 'holiday'));
+    const names = await page.locator('#file-table tbody .name-cell').allTextContents();
+    expect(names.sort()).toEqual(['holiday/beach.png', 'holiday/day 2/hill.jpg']);
+    expect(await page.getByRole('status').textContent()).toBe('2 files chosen; 1 hidden file left out.');
+    await screenshot(page, 'batch-folder-phone');
+    await rm(folder, { recursive: true, force: true });
+    expect(page.problems).toEqual([]);
   });
 });
