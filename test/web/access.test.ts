@@ -11,6 +11,12 @@ declare const document: {
 declare const window: { innerWidth: number };
 declare const sessionStorage: { getItem(key: string): string | null };
 declare function getComputedStyle(element: unknown): { outlineStyle: string };
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+declare class File {
+  constructor(parts: unknown[], name: string, options: { type: string });
+}
 
 if (browserSkipReason) console.warn(`test/web/access.test.ts: ${browserSkipReason}`);
 
@@ -127,5 +133,28 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
       if (file === 'index.html' || file === 'batch.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
       await page.close();
     }
+  });
+
+  it('takes dropped files: one on the upload page, several on the batch page', async () => {
+    const page = await newPage(context);
+    const gif = [...(await sampleImage('gif', 120, 80))];
+    const drop = (files: Array<{ name: string; type: string; bytes: number[] }>) =>
+      page.evaluateHandle((list) => {
+        const transfer = new DataTransfer();
+        for (const file of list) transfer.items.add(new File([new Uint8Array(file.bytes)], file.name, { type: file.type }));
+        return transfer;
+      }, files);
+    await page.goto(`${host.webUrl}upload.html`);
+    await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: await drop([{ name: 'dropped.gif', type: 'image/gif', bytes: gif }]) });
+    await page.getByRole('article', { name: 'Result for dropped.gif' }).locator('.palette-colour').first().waitFor({ timeout: 30_000 });
+
+    await page.goto(`${host.webUrl}batch.html`);
+    const files = [
+      { name: 'one.gif', type: 'image/gif', bytes: gif },
+      { name: 'two.gif', type: 'image/gif', bytes: gif },
+    ];
+    await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: await drop(files) });
+    await expect.poll(() => page.locator('#file-table tbody .name-cell').allTextContents()).toEqual(['one.gif', 'two.gif']);
+    expect(page.problems).toEqual([]);
   });
 });
