@@ -1,4 +1,6 @@
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROUTES } from '../../src/lib/api/routes';
 import { findWebRoot } from '../../src/lib/web/static-files';
@@ -86,7 +88,10 @@ describe('web app static files', () => {
     }
   });
 
-  it('finds the web folder from the built module location too', () => {
-    expect(findWebRoot()).toMatch(/[\\/]web$/);
+  it('finds the web folder above the module, from the sources and from the build', () => {
+    const root = join(__dirname, '..', '..');
+    expect(findWebRoot()).toBe(join(root, 'web'));
+    expect(findWebRoot(join(root, 'dist', 'src', 'lib', 'web'))).toBe(join(root, 'web'));
+    expect(() => findWebRoot(tmpdir())).toThrow(/No web\/index.html above/);
   });
 });

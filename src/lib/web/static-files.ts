@@ -36,17 +36,21 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-let webRoot: string | undefined;
+const webRoots = new Map<string, string>();
 
 /**
  * The `web` folder at the app root, found by walking up from this module: src/lib/web under vitest and tsx,
  * dist/src/lib/web once built, both locally and in the deployed package.
  */
 export function findWebRoot(start = __dirname): string {
-  if (webRoot) return webRoot;
+  const known = webRoots.get(start);
+  if (known) return known;
   for (let dir = start, depth = 0; depth < 8; dir = dirname(dir), depth++) {
     const candidate = join(dir, 'web');
-    if (existsSync(join(candidate, 'index.html'))) return (webRoot = candidate);
+    if (existsSync(join(candidate, 'index.html'))) {
+      webRoots.set(start, candidate);
+      return candidate;
+    }
     if (dirname(dir) === dir) break;
   }
   throw new Error(`No web/index.html above ${start}; the web app is not part of this deployment.`);
