@@ -1,5 +1,5 @@
 /* global document, location, history, FormData, File */
-import { api, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, svg, upload } from './common.js';
+import { api, dropTarget, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, svg, upload } from './common.js';
 
 markCurrentPage();
 
@@ -339,16 +339,8 @@ async function dropped(dataTransfer) {
   return { files: out, folder: entries.some((entry) => entry.isDirectory) };
 }
 
-for (const type of ['dragenter', 'dragover']) {
-  dropzone.addEventListener(type, (event) => {
-    event.preventDefault();
-    dropzone.classList.add('dragging');
-  });
-}
-for (const type of ['dragleave', 'drop']) dropzone.addEventListener(type, () => dropzone.classList.remove('dragging'));
-dropzone.addEventListener('drop', (event) => {
-  event.preventDefault();
-  dropped(event.dataTransfer).then(({ files: picked, folder }) => choose(picked, folder), (caught) => showError(`The dropped files cannot be read: ${caught}`));
+dropTarget(dropzone, (transfer) => {
+  dropped(transfer).then(({ files: picked, folder }) => choose(picked, folder), (caught) => showError(`The dropped files cannot be read: ${caught}`));
 });
 
 // batch.html#<id>: follow that batch (a reload, or a link from an image's result).

@@ -243,3 +243,18 @@ export async function waitForImage(id, { intervalMs = 1000, timeoutMs = 120_000,
     await sleep(intervalMs);
   }
 }
+
+/** Highlights `zone` while files are dragged over it and hands a drop's DataTransfer to `onDrop`. */
+export function dropTarget(zone, onDrop) {
+  for (const type of ['dragenter', 'dragover']) {
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add('dragging');
+    });
+  }
+  for (const type of ['dragleave', 'drop']) zone.addEventListener(type, () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    onDrop(event.dataTransfer);
+  });
+}

@@ -1,5 +1,5 @@
 /* global document, FormData */
-import { api, ApiError, formatBytes, h, imagePath, markCurrentPage, resultView, upload, waitForImage } from './common.js';
+import { api, ApiError, dropTarget, formatBytes, h, imagePath, markCurrentPage, resultView, upload, waitForImage } from './common.js';
 
 markCurrentPage();
 
@@ -79,16 +79,8 @@ input.addEventListener('change', () => {
   if (input.files?.[0]) send(input.files[0]);
 });
 
-for (const type of ['dragenter', 'dragover']) {
-  dropzone.addEventListener(type, (event) => {
-    event.preventDefault();
-    dropzone.classList.add('dragging');
-  });
-}
-for (const type of ['dragleave', 'drop']) dropzone.addEventListener(type, () => dropzone.classList.remove('dragging'));
-dropzone.addEventListener('drop', (event) => {
-  event.preventDefault();
-  const files = [...(event.dataTransfer?.files ?? [])];
+dropTarget(dropzone, (transfer) => {
+  const files = [...(transfer?.files ?? [])];
   if (files.length > 1) fail('Drop one image at a time here; use the Batch page for many.');
   else if (files[0]) send(files[0]);
 });
