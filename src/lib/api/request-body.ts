@@ -1,0 +1,43 @@
+import { badRequest, ProblemError } from '../problem';
+import type { ApiRequest } from './http';
+
+export const tooLarge = (detail: string) => new ProblemError(413, 'Content Too Large', detail);
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(header: string | null): string | undefined {
+  return header?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/**
+ * The whole body, at most `limit` bytes: refused from Content-Length when it says more (`limitText` says what the
+ * limit is), and as soon as the stream passes it otherwise, rather than after buffering it all. A Content-Length is
+ * required so the size is known up front.
+ */
+export async function readBoundedBody(request: ApiRequest, limit: number, limitText: string): Promise<Buffer> {
+  const length = request.headers.get('content-length');
+  if (length === null) throw new ProblemError(411, 'Length Required', 'Send a Content-Length header; chunked uploads are not accepted.');
+  if (Number(length) > limit) throw tooLarge(`The request body is ${length} bytes; ${limitText}.`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body?.getReader();
+  for (;;) {
+    const next = await reader?.read();
+    if (!next || next.done) break;
+    total += next.value.byteLength;
+    if (total > limit) {
+      await reader!.cancel();
+      throw tooLarge(`The request body is over the limit of ${limit} bytes.`);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a multipart/form-data body; a broken one is the caller's fault (400). */
+export async function parseMultipart(body: Buffer, contentType: string): Promise<FormData> {
+  try {
+    return await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw badRequest('The multipart/form-data body is malformed (check the boundary and part headers).');
+  }
+}
