@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MIME_TYPES } from '../images/sniff';
-import { isImageId } from '../processing/upload-blob';
+import { BATCH_ID_PATTERN } from '../batch/record';
 import { badRequest } from '../problem';
 import { isStatus } from '../results/cosmos';
 import type { ImageStatus } from '../results/image-document';
@@ -33,7 +33,7 @@ function readFilter(query: URLSearchParams): ImageFilter {
   const format = query.get('format')?.toLowerCase() || undefined;
   if (format !== undefined && !FORMATS.includes(format)) throw badRequest(`format must be one of ${FORMATS.join(', ')}; got "${format}".`);
   const batchId = query.get('batch') || undefined;
-  if (batchId !== undefined && !isImageId(batchId)) throw badRequest(`"${batchId}" is not a valid batch id.`);
+  if (batchId !== undefined && !BATCH_ID_PATTERN.test(batchId)) throw badRequest(`"${batchId}" is not a valid batch id.`);
   const from = timestamp('from', query.get('from'));
   const to = timestamp('to', query.get('to'));
   if (from && to && from >= to) throw badRequest(`from (${from}) must be before to (${to}).`);
