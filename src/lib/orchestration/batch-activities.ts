@@ -2,9 +2,8 @@ import { batchStore } from '../batch/batch-store';
 import { itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
 import type { Logger } from '../logger';
-import { ImageProcessingError, processImage } from '../processing/process-image';
-import { storeDerivatives } from '../processing/store-derivatives';
-import { failedImage, isTerminal, succeededImage } from '../results/image-document';
+import { completeImage } from '../processing/complete-image';
+import { failedImage, isTerminal } from '../results/image-document';
 import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
 import { postCallback } from './callback';
@@ -27,18 +26,9 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     if (!doc) throw new Error(`item ${id} has no document yet`);
     if (isTerminal(doc.status)) return { index, status: doc.status as ItemOutcome['status'] };
     const blob = await services.blobs.get(doc.source.container, doc.source.blob);
-    let final;
-    if (!blob) {
-      final = failedImage(doc, `The image blob ${doc.source.container}/${doc.source.blob} is gone.`, services.engine.name);
-    } else {
-      try {
-        const processed = await processImage(blob.bytes, services.engine, services.limits);
-        final = succeededImage(doc, processed, await storeDerivatives(services.blobs, id, processed));
-      } catch (error) {
-        if (!(error instanceof ImageProcessingError)) throw error;
-        final = failedImage(doc, error.message, services.engine.name);
-      }
-    }
+    const final = blob
+      ? await completeImage(services, doc, blob.bytes, log)
+      : failedImage(doc, `The image blob ${doc.source.container}/${doc.source.blob} is gone.`, services.engine.name);
     await services.images.upsert(final);
     return { index, status: final.status as ItemOutcome['status'] };
   }

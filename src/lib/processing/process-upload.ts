@@ -1,9 +1,8 @@
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
-import { failedImage, isTerminal, queuedImage, succeededImage, type ImageDocument } from '../results/image-document';
+import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
-import { ImageProcessingError, processImage } from './process-image';
-import { storeDerivatives } from './store-derivatives';
+import { completeImage } from './complete-image';
 import { imageIdForBlob, sourceFromBlob } from './upload-blob';
 
 /**
@@ -28,15 +27,7 @@ export async function processUpload(services: Pick<Services, 'blobs' | 'images' 
   }
   const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
   await services.images.upsert(doc);
-  let final: ImageDocument;
-  try {
-    const processed = await processImage(blob.bytes, services.engine, services.limits);
-    final = succeededImage(doc, processed, await storeDerivatives(services.blobs, id, processed));
-  } catch (error) {
-    if (!(error instanceof ImageProcessingError)) throw error;
-    log.error(`image processing failed for ${id}: ${error.message}`);
-    final = failedImage(doc, error.message, services.engine.name);
-  }
+  const final = await completeImage(services, doc, blob.bytes, log);
   await services.images.upsert(final);
   return final;
 }
