@@ -34,12 +34,13 @@ var actions = {
   actionGroups: hasEmail ? [actionGroup.id] : []
 }
 
-// (a) The app logs one trace containing "image processing failed" per failed image; processUpload invocations are
-// the function's requests. Fires when, within 15 minutes, at least failedProcessingMinCount images failed and they
-// are at least failedProcessingRatePercent % of the processUpload invocations.
+// (a) The app logs one trace containing "image processing failed" per failed image, from the blob trigger
+// (processUpload) and the batch activity (batchProcessItem) alike; their invocations are the requests. Fires when,
+// within 15 minutes, at least failedProcessingMinCount images failed and they are at least
+// failedProcessingRatePercent % of those invocations.
 var failedProcessingQuery = '''
 let failedCount = toscalar(traces | where message has "image processing failed" | count);
-let invocationCount = toscalar(requests | where operation_Name =~ "processUpload" or name =~ "processUpload" | count);
+let invocationCount = toscalar(requests | where operation_Name in~ ("processUpload", "batchProcessItem") or name in~ ("processUpload", "batchProcessItem") | count);
 print failed = failedCount, invocations = invocationCount
 | extend failureRatePercent = iff(invocations == 0, 100.0, 100.0 * failed / invocations)
 | where failed >= MIN_COUNT and failureRatePercent >= RATE_PERCENT
@@ -51,7 +52,7 @@ resource failedProcessingAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-1
   tags: tags
   properties: {
     displayName: 'Image Pipeline: failed image processing rate'
-    description: 'Traces "image processing failed" reached ${failedProcessingMinCount} and ${failedProcessingRatePercent}% of processUpload invocations in 15 minutes.'
+    description: 'Traces "image processing failed" reached ${failedProcessingMinCount} and ${failedProcessingRatePercent}% of processUpload and batchProcessItem invocations in 15 minutes.'
     severity: 2
     enabled: true
     scopes: [
