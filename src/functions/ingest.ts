@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { recordsFromEventHub, type EventHubTriggerMetadata } from '../lib/batch/event-hub-records';
-import { ingestRecords } from '../lib/batch/ingest';
+import { ingestRecords } from '../lib/orchestration/intake';
 import type { OrchestrationStarter } from '../lib/orchestration/starter';
 import { azureServices } from './services';
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ingestRecords } from '../lib/batch/ingest';
+import { ingestRecords } from '../lib/orchestration/intake';
 import type { BatchStream } from '../lib/batch/stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';

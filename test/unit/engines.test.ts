@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageEngine } from '../../src/lib/images/engine.js';
 import { ENGINES } from '../../src/lib/images/engines.js';
 import type { ImageLimits } from '../../src/lib/images/validate.js';
-import { ImageProcessingError, processImage, type ProcessedImage } from '../../src/lib/processing/process-image.js';
+import type { ProcessedImage } from '../../src/lib/images/processed-image.js';
+import { ImageProcessingError, processImage } from '../../src/lib/processing/process-image.js';
 import {
   colourDistance,
   corruptPng,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROUTES } from '../../src/lib/api/routes';
-import { findWebRoot } from '../../src/lib/web/static-files';
+import { findWebRoot } from '../../src/lib/api/static-files';
 import { startWebHost, type WebHost } from './browser';
 
 let host: WebHost;

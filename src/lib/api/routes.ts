@@ -1,11 +1,11 @@
 import type { Logger } from '../logger';
 import { ProblemError } from '../problem';
 import type { Services } from '../services';
-import { getBatch, listBatchItems, uploadBatch } from '../batch/batch-api';
+import { getBatch, listBatchItems, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
-import { webFile, webIndex } from '../web/static-files';
+import { webFile, webIndex } from './static-files';
 
 export interface Route {
   /** The Azure Functions function name. */

@@ -1,40 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { analyse, type ImageAnalysis } from '../images/analysis';
+import { analyse } from '../images/analysis';
 import type { ImageEngine } from '../images/engine';
-import { readExif, type ExifSummary } from '../images/exif';
+import { readExif } from '../images/exif';
 import type { ImageFormat } from '../images/sniff';
+import { DERIVATIVE_SIZES, type ProcessedImage } from '../images/processed-image';
 import { validateImage, type ImageLimits } from '../images/validate';
 import { ProblemError } from '../problem';
 
-/** Derivative names and their long side in pixels. */
-export const DERIVATIVE_SIZES = { thumbnail: 256, preview: 1024 } as const;
-export type DerivativeName = keyof typeof DERIVATIVE_SIZES;
 const JPEG_QUALITY = 80;
-
-export interface ImageMetadata extends ExifSummary {
-  format: ImageFormat;
-  /** After EXIF orientation. */
-  width: number;
-  height: number;
-  bytes: number;
-  hasAlpha: boolean;
-}
-
-export interface Derivative {
-  name: DerivativeName;
-  bytes: Buffer;
-  contentType: 'image/jpeg';
-  width: number;
-  height: number;
-}
-
-export interface ProcessedImage {
-  metadata: ImageMetadata;
-  analysis: Omit<ImageAnalysis, 'hasAlpha'>;
-  derivatives: Derivative[];
-  engine: ImageEngine['name'];
-  durationMs: number;
-}
 
 /** The image itself is at fault (corrupt, unsupported, over a limit): retrying cannot help. */
 export class ImageProcessingError extends Error {

@@ -1,7 +1,7 @@
 import { BLOB_CONTAINERS } from '../names';
 import type { StoredDerivative } from '../results/image-document';
 import type { BlobStore } from '../storage/blob-store';
-import type { DerivativeName, ProcessedImage } from './process-image';
+import type { DerivativeName, ProcessedImage } from '../images/processed-image';
 
 export const derivativeBlobName = (imageId: string, name: DerivativeName) => `${imageId}/${name}.jpg`;
 

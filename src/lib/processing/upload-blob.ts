@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ImageSource } from '../results/image-document';
+import { sha256 } from '../hash';
 import { BLOB_CONTAINERS } from '../names';
-
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const isImageId = (value: string) => ID_PATTERN.test(value);

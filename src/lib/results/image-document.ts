@@ -1,4 +1,4 @@
-import type { DerivativeName, ImageMetadata, ProcessedImage } from '../processing/process-image';
+import type { DerivativeName, ImageMetadata, ProcessedImage } from '../images/processed-image';
 
 export const IMAGE_SCHEMA_VERSION = 1;
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { apiBase, json, type ApiRequest, type ApiResponse } from '../api/http';
-import { imageView } from '../api/image-view';
+import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
+import { imageView } from './image-view';
 import { BLOB_CONTAINERS } from '../names';
 import { badRequest, notFound, ProblemError } from '../problem';
 import type { Services } from '../services';
-import { newBatch, type BatchDocument } from './batch-document';
-import { batchStore } from './batch-store';
+import { newBatch, type BatchDocument } from '../batch/batch-document';
+import { batchStore } from '../batch/batch-store';
 import { readForm } from './read-form';
-import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from './record';
+import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
 
 /** Records handed to the stream at once: bounds how much of a large upload is in flight per publish call. */
 const PUBLISH_CHUNK = 50;

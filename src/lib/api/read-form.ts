@@ -1,7 +1,7 @@
-import { mediaType, parseMultipart, readBoundedBody } from '../api/request-body';
-import type { ApiRequest } from '../api/http';
+import { mediaType, parseMultipart, readBoundedBody } from './request-body';
+import type { ApiRequest } from './http';
 import { ProblemError } from '../problem';
-import { MAX_BATCH_ITEMS } from './record';
+import { MAX_BATCH_ITEMS } from '../batch/record';
 
 /** A web batch upload may carry many images; above this, use the Kafka producer (README). */
 export const MAX_BATCH_UPLOAD_BYTES = 200 * 1024 * 1024;

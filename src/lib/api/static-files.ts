@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { notFound } from '../problem';
-import type { ApiRequest, ApiResponse } from '../api/http';
+import type { ApiRequest, ApiResponse } from './http';
 
 /** What the web app is made of: anything else in the folder is never served. */
 export const CONTENT_TYPES: Record<string, string> = {
@@ -39,8 +39,8 @@ const CONTENT_SECURITY_POLICY = [
 const webRoots = new Map<string, string>();
 
 /**
- * The `web` folder at the app root, found by walking up from this module: src/lib/web under vitest and tsx,
- * dist/src/lib/web once built, both locally and in the deployed package.
+ * The `web` folder at the app root, found by walking up from this module: src/lib/api under vitest and tsx,
+ * dist/src/lib/api once built, both locally and in the deployed package.
  */
 export function findWebRoot(start = __dirname): string {
   const known = webRoots.get(start);

@@ -1,15 +1,15 @@
 import { validateImage } from '../images/validate';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
-import { sha256 } from '../processing/upload-blob';
+import { sha256 } from '../hash';
 import { ProblemError } from '../problem';
 import { failedImage, queuedImage, type ImageSource } from '../results/image-document';
 import type { Services } from '../services';
-import type { OrchestrationStarter } from '../orchestration/starter';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
-import { newBatch, type BatchDocument } from './batch-document';
-import { batchStore } from './batch-store';
-import { itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type RawRecord } from './record';
+import type { OrchestrationStarter } from './starter';
+import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
+import { newBatch, type BatchDocument } from '../batch/batch-document';
+import { batchStore } from '../batch/batch-store';
+import { itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type RawRecord } from '../batch/record';
 
 export type IngestServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits'>;
 
