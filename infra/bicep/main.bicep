@@ -140,6 +140,13 @@ param maxUploadBytes int = 26214400
 @description('MAX_IMAGE_PIXELS app setting.')
 param maxImagePixels int = 50000000
 
+@description('CALLBACK_ALLOWED_HOSTS app setting: host names, addresses or CIDR ranges whose private addresses batch callbacks may reach (receivers inside the VNet). Empty: public addresses only.')
+param callbackAllowedHosts string = ''
+
+@secure()
+@description('CONTINUATION_TOKEN_KEY app setting: signs listing continuation tokens. A new random key on each deployment unless given; tokens issued before a deployment are then refused (400) and listings start again.')
+param continuationTokenKey string = newGuid()
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -350,6 +357,8 @@ module functionApp 'app/function-app.bicep' = {
     imageEngine: imageEngine
     maxUploadBytes: maxUploadBytes
     maxImagePixels: maxImagePixels
+    callbackAllowedHosts: callbackAllowedHosts
+    continuationTokenKey: continuationTokenKey
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [

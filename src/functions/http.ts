@@ -7,6 +7,6 @@ for (const route of ROUTES) {
     methods: [route.method],
     route: route.route,
     authLevel: 'function',
-    handler: async (request, context) => handle(route, request, await azureServices(), context),
+    handler: async (request, context) => handle(route, request, azureServices, context),
   });
 }

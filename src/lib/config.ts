@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAllowedHostEntry } from './callback-address';
 
 /**
  * Every app setting the code reads, in one place: the README table, local.settings.sample.json and the
@@ -16,10 +17,13 @@ export const APP_SETTINGS = {
   MAX_UPLOAD_BYTES: { scope: 'azure', description: 'Largest accepted image, in bytes.', default: '26214400' },
   MAX_IMAGE_PIXELS: { scope: 'azure', description: 'Largest accepted image, in pixels (width x height), checked from the header before decoding.', default: '50000000' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
+  CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
+  CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder for the embedded Azurite to persist blobs in; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
+  REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },
 } as const satisfies Record<string, { scope: 'azure' | 'local'; description: string; default?: string }>;
 
 export type AppSetting = keyof typeof APP_SETTINGS;
@@ -45,11 +49,15 @@ export interface Config {
   imageEngine: 'sharp' | 'jimp';
   maxUploadBytes: number;
   maxImagePixels: number;
+  callbackAllowedHosts: string[];
+  /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
+  continuationTokenKey?: string;
   local: {
     port: number;
     storagePath?: string;
     blobWatchIntervalMs: number;
     kafkaBrokers?: string[];
+    requestBodyTimeoutMs: number;
   };
 }
 
@@ -101,21 +109,68 @@ function connection(
 
 const identity = (value: string) => value;
 
+const list = (env: Env, name: AppSetting) =>
+  setting(env, name)
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean) ?? [];
+
+/**
+ * Connection strings are checked here, so a malformed one is a configuration error naming the setting rather than a
+ * stack trace from a client. `required` lists alternatives: every key of one of them must be present.
+ */
+function checkConnectionString(name: AppSetting, value: string, required: string[][], example: string): void {
+  if (value === 'UseDevelopmentStorage=true') return;
+  const parts = new Map(
+    value
+      .split(';')
+      .filter((part) => part.includes('='))
+      .map((part) => [part.slice(0, part.indexOf('=')).trim().toLowerCase(), part.slice(part.indexOf('=') + 1).trim()] as const),
+  );
+  if (!required.some((keys) => keys.every((key) => parts.get(key.toLowerCase())))) {
+    throw new ConfigError(`${name} must look like ${example} (it has no ${required[0].filter((key) => !parts.get(key.toLowerCase())).join(' or ')})`);
+  }
+  for (const [key, endpoint] of parts) {
+    if (!key.endsWith('endpoint')) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      // reported below
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new ConfigError(`${name} has an endpoint that is not an http(s) URL: "${endpoint}"`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const engine = setting(env, 'IMAGE_ENGINE');
   if (engine !== 'sharp' && engine !== 'jimp') {
     throw new ConfigError(`IMAGE_ENGINE must be "sharp" or "jimp", got "${engine}"`);
   }
-  const brokers = setting(env, 'KAFKA_BROKERS')
-    ?.split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
+  const brokers = list(env, 'KAFKA_BROKERS');
+  const storage = connection(env, 'AzureWebJobsStorage', {
+    blobServiceUri: identity,
+    accountName: (account) => `https://${account}.blob.core.windows.net`,
+  });
+  if (storage?.kind === 'connectionString') {
+    checkConnectionString('AzureWebJobsStorage', storage.value, [['AccountName', 'AccountKey'], ['BlobEndpoint', 'SharedAccessSignature']], 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;');
+  }
+  const cosmos = connection(env, 'COSMOS_CONNECTION', { accountEndpoint: identity });
+  if (cosmos?.kind === 'connectionString') {
+    checkConnectionString('COSMOS_CONNECTION', cosmos.value, [['AccountEndpoint', 'AccountKey']], 'AccountEndpoint=https://...;AccountKey=...;');
+  }
+  const callbackAllowedHosts = list(env, 'CALLBACK_ALLOWED_HOSTS');
+  const badHost = callbackAllowedHosts.find((entry) => !isAllowedHostEntry(entry));
+  if (badHost !== undefined) {
+    throw new ConfigError(`CALLBACK_ALLOWED_HOSTS must list host names, IP addresses or CIDR ranges (10.0.0.0/8), got "${badHost}"`);
+  }
+  const continuationTokenKey = setting(env, 'CONTINUATION_TOKEN_KEY');
+  if (continuationTokenKey !== undefined && continuationTokenKey.length < 32) {
+    throw new ConfigError(`CONTINUATION_TOKEN_KEY must be at least 32 characters, got ${continuationTokenKey.length}`);
+  }
   return {
-    storage: connection(env, 'AzureWebJobsStorage', {
-      blobServiceUri: identity,
-      accountName: (account) => `https://${account}.blob.core.windows.net`,
-    }),
-    cosmos: connection(env, 'COSMOS_CONNECTION', { accountEndpoint: identity }),
+    storage,
+    cosmos,
     cosmosDatabase: setting(env, 'COSMOS_DATABASE')!,
     eventHub: connection(env, 'EVENTHUB_CONNECTION', { fullyQualifiedNamespace: identity }),
     eventHubName: setting(env, 'EVENTHUB_NAME')!,
@@ -123,11 +178,14 @@ export function loadConfig(env: Env = process.env): Config {
     imageEngine: engine,
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 1, 1024 * 1024 * 1024),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 1, 1_000_000_000),
+    callbackAllowedHosts,
+    continuationTokenKey,
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),
       blobWatchIntervalMs: integer(env, 'BLOB_WATCH_INTERVAL_MS', 10, 60_000),
-      kafkaBrokers: brokers?.length ? brokers : undefined,
+      kafkaBrokers: brokers.length ? brokers : undefined,
+      requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_MS', 100, 600_000),
     },
   };
 }

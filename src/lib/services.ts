@@ -1,11 +1,11 @@
 import { eventHubBatchStream } from './batch/event-hub-stream';
 import type { BatchStream } from './batch/stream';
-import { ConfigError, type Config } from './config';
+import { ConfigError, type Config, type Connection } from './config';
 import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
 import type { ImageLimits } from './images/validate';
 import { BLOB_CONTAINERS } from './names';
-import { cosmosClient, openContainers, type CosmosContainers } from './results/cosmos';
+import { cosmosClient, createMissingContainers, openContainers, type CosmosContainers } from './results/cosmos';
 import { CosmosImageResults } from './results/cosmos-image-results';
 import type { ImageResults } from './results/result-store';
 import { AzureBlobStore, blobServiceClient } from './storage/azure-blob-store';
@@ -21,14 +21,52 @@ export interface Services {
   limits: ImageLimits;
   /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
   batchStream?: BatchStream;
+  /**
+   * Key-based connections only (emulators, local): creates the database and containers again when a store restarted
+   * empty; true when something was missing. With identities the app cannot create them (the Bicep does).
+   */
+  recreateMissingStores?: () => Promise<boolean>;
+}
+
+/** How long start-up waits for a store before it gives up with a message naming the setting. */
+export const STARTUP_TIMEOUT_MS = 5000;
+
+/** A store the configuration points at that does not answer: start-up stops with one line naming the setting. */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
+function endpointOf(connection: Connection): string {
+  if (connection.kind === 'identity') return connection.endpoint;
+  return /(?:AccountEndpoint|BlobEndpoint)=([^;]+)/i.exec(connection.value)?.[1] ?? 'the configured endpoint';
+}
+
+async function reach<T>(what: string, setting: string, connection: Connection, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await attempt(AbortSignal.timeout(STARTUP_TIMEOUT_MS));
+  } catch (error) {
+    const reason = (error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError' ? `no answer within ${STARTUP_TIMEOUT_MS / 1000} s` : (error as Error).message.split('\n')[0];
+    throw new UnreachableError(`${what} at ${endpointOf(connection)} (${setting}) cannot be reached: ${reason}`, { cause: error });
+  }
+}
+
+/** Only one recreation at a time, however many requests fail together. */
+function oneAtATime(fn: () => Promise<boolean>): () => Promise<boolean> {
+  let running: Promise<boolean> | undefined;
+  return () => (running ??= fn().finally(() => (running = undefined)));
 }
 
 export async function createServices(config: Config): Promise<Services> {
   if (!config.storage) throw new ConfigError('AzureWebJobsStorage (or AzureWebJobsStorage__accountName) is not set');
   if (!config.cosmos) throw new ConfigError('COSMOS_CONNECTION (or COSMOS_CONNECTION__accountEndpoint) is not set');
   const blobs = new AzureBlobStore(blobServiceClient(config.storage));
-  await blobs.ensureContainers(Object.values(BLOB_CONTAINERS));
-  const cosmos = await openContainers(cosmosClient(config.cosmos), config.cosmosDatabase, config.cosmos.kind === 'connectionString');
+  const client = cosmosClient(config.cosmos);
+  const keyBased = config.cosmos.kind === 'connectionString';
+  const containers = Object.values(BLOB_CONTAINERS);
+  // Few retries at start-up, so an unreachable endpoint is reported by its own error rather than a timeout.
+  const probe = new AzureBlobStore(blobServiceClient(config.storage, { retryOptions: { maxTries: 2, retryDelayInMs: 200 } }));
+  await reach('Blob storage', 'AzureWebJobsStorage', config.storage, (signal) => probe.ensureContainers(containers, signal));
+  const cosmos = await reach('Cosmos DB', 'COSMOS_CONNECTION', config.cosmos, (signal) => openContainers(client, config.cosmosDatabase, keyBased, signal));
   return {
     config,
     blobs,
@@ -37,5 +75,15 @@ export async function createServices(config: Config): Promise<Services> {
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
     batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),
+    recreateMissingStores: keyBased
+      ? oneAtATime(async () => {
+          const signal = AbortSignal.timeout(STARTUP_TIMEOUT_MS);
+          const [cosmosCreated, blobsCreated] = await Promise.all([
+            createMissingContainers(client, config.cosmosDatabase, signal),
+            config.storage?.kind === 'connectionString' ? blobs.ensureContainers(containers, signal) : false,
+          ]);
+          return cosmosCreated || blobsCreated;
+        })
+      : undefined,
   };
 }

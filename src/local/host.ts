@@ -53,7 +53,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       container: BLOB_CONTAINERS.uploads,
       intervalMs: config.local.blobWatchIntervalMs,
       concurrency: 2,
-      handler: (name) => processUpload(services, name, log),
+      // A store that restarted empty gets its containers back before the watcher's retry.
+      handler: (name) =>
+        processUpload(services, name, log).catch(async (error) => {
+          await services.recreateMissingStores?.().catch(() => false);
+          throw error;
+        }),
       log,
     });
     stops.unshift(() => watcher.stop());
@@ -65,7 +70,9 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(() => batches.stop());
     notes.push(...batches.describe);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log));
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log), {
+      bodyTimeoutMs: config.local.requestBodyTimeoutMs,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.local.port, '127.0.0.1', resolve);

@@ -1,9 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ApiRequest, ApiResponse } from '../lib/api/http';
 import type { Route } from '../lib/api/routes';
+import { problem, ProblemError, toProblem, type ProblemType } from '../lib/problem';
 
 export type Dispatch = (route: Route, request: ApiRequest) => Promise<ApiResponse>;
+
+export interface ApiServerOptions {
+  /** A request whose body stops arriving for this long (a Content-Length longer than the body) is answered 408. */
+  bodyTimeoutMs: number;
+}
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 /** Compiles an Azure Functions route template (`images/{id}`) to a matcher for `/api/...` paths. */
 function matcher(template: string): (path: string) => Record<string, string> | undefined {
@@ -15,60 +24,147 @@ function matcher(template: string): (path: string) => Record<string, string> | u
   const regex = new RegExp(`^/api/${pattern}/?$`);
   return (path) => {
     const match = regex.exec(path);
-    return match ? Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1])])) : undefined;
+    if (!match) return undefined;
+    try {
+      return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1])]));
+    } catch {
+      throw problem('malformed-request', `The path ${path} has a malformed percent-escape.`);
+    }
   };
 }
 
-function toApiRequest(req: IncomingMessage, origin: string, params: Record<string, string>): ApiRequest {
+/** The request's absolute URL, from its target and Host header; a 400 problem when either is malformed. */
+function requestUrl(req: IncomingMessage): URL {
+  const host = req.headers.host ?? 'localhost';
+  try {
+    const origin = new URL(`http://${host}`);
+    if (origin.host !== host.toLowerCase().replace(/:80$/, '')) throw new TypeError('not a plain host');
+    const target = req.url ?? '/';
+    return target.startsWith('/') ? new URL(`${origin.origin}${target}`) : new URL(target);
+  } catch {
+    throw problem('malformed-request', `The request target or Host header is malformed (Host: ${JSON.stringify(host)}).`);
+  }
+}
+
+function toApiRequest(req: IncomingMessage, url: URL, params: Record<string, string>): ApiRequest {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   return {
-    method: req.method ?? 'GET',
-    url: new URL(req.url ?? '/', origin).toString(),
+    // HEAD runs the GET handler; Node sends the headers only.
+    method: req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'),
+    url: url.toString(),
     headers,
     params,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
   };
 }
 
-function send(res: ServerResponse, response: ApiResponse): void {
-  res.writeHead(response.status, response.headers);
-  res.end(response.body);
+function problemResponse(error: ProblemError, instance?: string, headers: Record<string, string> = {}): ApiResponse {
+  return { status: error.status, headers: { ...error.headers, ...headers, 'content-type': PROBLEM_JSON }, body: JSON.stringify(toProblem(error, instance)) };
 }
 
-const problem = (status: number, title: string, detail: string): ApiResponse => ({
-  status,
-  headers: { 'content-type': 'application/problem+json; charset=utf-8' },
-  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
-});
+function send(req: IncomingMessage, res: ServerResponse, response: ApiResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = response.body ?? '';
+  const headers: Record<string, string | number> = { ...response.headers };
+  if (response.status !== 204 && response.status !== 304) headers['content-length'] = Buffer.byteLength(body);
+  // A refused upload may leave its body unread: close the connection rather than let it poison the next request.
+  if (!req.complete) headers.connection = 'close';
+  res.writeHead(response.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+  if (!req.complete) req.resume();
+}
 
-/** The local stand-in for the Functions HTTP front end: same routes under /api, same handlers. */
-export function createApiServer(routes: Route[], dispatch: Dispatch): Server {
-  const compiled = routes.map((route) => ({ route, match: matcher(route.route) }));
-  return createServer((req, res) => {
-    const origin = `http://${req.headers.host ?? 'localhost'}`;
-    const path = new URL(req.url ?? '/', origin).pathname;
-    const candidates = compiled.map(({ route, match }) => ({ route, params: match(path) })).filter((c) => c.params);
-    const found = candidates.find((c) => c.route.method === req.method);
-    const respond = (response: ApiResponse) => {
-      // A refused upload may leave body unread: close the connection rather than let it poison the next request.
-      if (!req.complete) res.setHeader('connection', 'close');
-      send(res, response);
-      if (!req.complete) req.resume();
-    };
-    if (!found) {
-      respond(
-        candidates.length
-          ? { ...problem(405, 'Method Not Allowed', `${req.method} is not allowed on ${path}.`), headers: { allow: candidates.map((c) => c.route.method).join(', '), 'content-type': 'application/problem+json; charset=utf-8' } }
-          : problem(404, 'Not Found', `No endpoint at ${path}.`),
-      );
-      return;
+/** What Node's HTTP parser refused, as a status and problem type. */
+function parserProblem(error: Error & { code?: string; rawPacket?: Buffer }): { type: ProblemType; detail: string } {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { type: 'header-fields-too-large', detail: 'The request headers are over the 16 KB limit.' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { type: 'request-timeout', detail: 'The request did not arrive in time.' };
+    case 'HPE_INVALID_METHOD': {
+      const method = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) \S+ HTTP\/1\.[01]\r?\n/.exec(error.rawPacket?.toString('latin1') ?? '')?.[1];
+      if (method) return { type: 'not-implemented', detail: `The method ${method} is not one this server implements.` };
+      return { type: 'malformed-request', detail: 'The request line cannot be parsed.' };
     }
-    dispatch(found.route, toApiRequest(req, origin, found.params!)).then(respond, (error: Error) => {
-      respond(problem(500, 'Internal Server Error', error.message));
-    });
+    default:
+      return { type: 'malformed-request', detail: `The request cannot be parsed: ${error.message.replace(/^Parse Error: /, '')}.` };
+  }
+}
+
+/** Answers a request Node's parser refused, with problem+json, where nothing has been written on the socket yet. */
+function answerClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+  const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const { type, detail } = parserProblem(error);
+  const { status, body } = problemResponse(problem(type, detail));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body!)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * The local stand-in for the Functions HTTP front end: same routes under /api, same handlers. Whatever a client
+ * sends, it answers with problem+json and keeps serving; nothing a request carries can throw out of here.
+ */
+export function createApiServer(routes: Route[], dispatch: Dispatch, options: ApiServerOptions): Server {
+  const compiled = routes.map((route) => ({ route, match: matcher(route.route) }));
+  const allowed = (methods: string[]) => [...new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))), 'OPTIONS'].join(', ');
+
+  function route(req: IncomingMessage, url: URL): ApiResponse | { route: Route; request: ApiRequest } {
+    const path = url.pathname;
+    if (path === '/') {
+      // Nothing lives at the root locally: send people to the web app.
+      if (req.method === 'GET' || req.method === 'HEAD') return { status: 302, headers: { location: '/api/web/', 'cache-control': 'no-store' } };
+      if (req.method === 'OPTIONS') return { status: 204, headers: { allow: allowed(['GET']) } };
+      return problemResponse(problem('method-not-allowed', `${req.method} is not allowed on /.`), path, { allow: allowed(['GET']) });
+    }
+    if (req.method === 'OPTIONS' && req.url === '*') return { status: 204, headers: { allow: allowed([...new Set(routes.map((r) => r.method))]) } };
+    const candidates = compiled.map(({ route, match }) => ({ route, params: match(path) })).filter((c) => c.params);
+    if (!candidates.length) return problemResponse(problem('not-found', `No endpoint at ${path}.`), path);
+    const allow = allowed(candidates.map((c) => c.route.method));
+    if (req.method === 'OPTIONS') return { status: 204, headers: { allow } };
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const found = candidates.find((c) => c.route.method === method);
+    if (!found) return problemResponse(problem('method-not-allowed', `${req.method} is not allowed on ${path}.`), path, { allow });
+    return { route: found.route, request: toApiRequest(req, url, found.params!) };
+  }
+
+  const server = createServer((req, res) => {
+    const respond = (response: ApiResponse) => {
+      try {
+        send(req, res, response);
+      } catch (error) {
+        // Headers a handler built from request data that Node refuses to send: still an answer, never a crash.
+        if (!res.headersSent) send(req, res, problemResponse(problem('internal-error', `The response could not be sent: ${(error as Error).message}`)));
+      }
+    };
+    // The body must keep coming: a client that stops sending (Content-Length longer than the body) gets a 408.
+    if (!req.complete) {
+      req.setTimeout(options.bodyTimeoutMs, () => {
+        if (req.complete || res.headersSent) return;
+        respond(problemResponse(problem('request-timeout', `The request body stopped arriving: no bytes for ${options.bodyTimeoutMs} ms.`)));
+        res.once('finish', () => req.socket.destroy());
+      });
+    }
+    try {
+      const url = requestUrl(req);
+      const next = route(req, url);
+      if ('status' in next) return respond(next);
+      dispatch(next.route, next.request).then(respond, (error: Error) => {
+        respond(problemResponse(problem('internal-error', error.message), url.pathname));
+      });
+    } catch (error) {
+      const known = error instanceof ProblemError ? error : problem('internal-error', (error as Error).message);
+      respond(problemResponse(known));
+    }
   });
+  server.on('clientError', answerClientError);
+  return server;
 }

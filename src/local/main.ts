@@ -1,5 +1,5 @@
-import { ConfigError } from '../lib/config';
 import { startLocalHost } from './host';
+import { describeStartupError } from './startup-error';
 
 async function main(): Promise<void> {
   const host = await startLocalHost();
@@ -15,6 +15,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  console.error(describeStartupError(error));
   process.exit(1);
 });

@@ -48,6 +48,11 @@ describe('parseRecord', () => {
     expect(parseRecord(raw(ref))).toMatchObject({ ok: true, callbackUrl: 'https://example.test/cb', payload: { kind: 'blob', name: 'batch-1/0' } });
   });
 
+  it('keeps a valid image whose ip-file-name is over 255 bytes, with the name shortened', () => {
+    const parsed = parseRecord(raw(base({ fileName: `${'ж'.repeat(300)}.jpeg` })));
+    expect(parsed).toMatchObject({ ok: true, fileName: `${'ж'.repeat(125)}.jpeg` });
+  });
+
   it('cannot place a record without batch id, index or count', () => {
     const record = base();
     const { 'ip-batch-id': _omit, ...headers } = record.headers;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { largePng, mixedBatch, type TestFile } from './batch-images';
+import { buildRecord } from '../../src/lib/batch/record';
 import { startBatchHost, waitForBatch } from './host';
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
@@ -19,7 +20,8 @@ describe('POST /api/batches through the in-process stream', () => {
   const callbacks: unknown[] = [];
 
   beforeAll(async () => {
-    host = await startBatchHost();
+    // The receiver is on loopback, which callbacks reach only when listed.
+    host = await startBatchHost({ CALLBACK_ALLOWED_HOSTS: '127.0.0.1' });
     callbackServer = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
@@ -81,7 +83,35 @@ describe('POST /api/batches through the in-process stream', () => {
     expect((await fetch(`${host.apiUrl}/batches`, { method: 'POST', body: form([]) })).status).toBe(400);
     const ftp = await fetch(`${host.apiUrl}/batches`, { method: 'POST', body: form([{ name: 'a.txt', type: 'text/plain', bytes: Buffer.from('a') }], { callbackUrl: 'ftp://x/y' }) });
     expect(ftp.status).toBe(400);
+    // Refused when submitted, not only when the callback would be sent; loopback other than the listed 127.0.0.1 too.
+    for (const callbackUrl of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/hook', 'http://0.0.0.0/']) {
+      const refused = await fetch(`${host.apiUrl}/batches`, { method: 'POST', body: form([{ name: 'a.txt', type: 'text/plain', bytes: Buffer.from('a') }], { callbackUrl }) });
+      expect(refused.status, callbackUrl).toBe(400);
+      expect(await refused.json()).toMatchObject({ type: 'urn:image-pipeline:problem:callback-not-allowed', detail: expect.stringContaining('is refused') });
+    }
     expect((await fetch(`${host.apiUrl}/batches/not_valid!`)).status).toBe(400);
     expect((await fetch(`${host.apiUrl}/batches/unknown-batch`)).status).toBe(404);
+  });
+
+  it('fails the records of a producer whose ip-callback-url reaches a refused address, and a file name over 255 bytes is shortened, not refused', async () => {
+    const batchId = `refused-callback-${Date.now()}`;
+    const image = (await mixedBatch(1)).files[0].bytes;
+    const longName = `${'é'.repeat(200)}.jpg`; // 404 bytes of UTF-8
+    await host.services.batchStream!.publish([
+      buildRecord({ batchId, index: 0, count: 2, bytes: image, fileName: longName, callbackUrl: 'http://169.254.169.254/latest/meta-data/' }),
+      buildRecord({ batchId, index: 1, count: 2, bytes: image, fileName: longName, callbackUrl: 'http://169.254.169.254/latest/meta-data/' }),
+    ]);
+    const batch = await waitForBatch(`${host.apiUrl}/batches/${batchId}`);
+    expect(batch).toMatchObject({ failed: 2, succeeded: 0 });
+    expect(batch.summary!.failures[0].reason).toMatch(/ip-callback-url is refused: callbacks to 169\.254\.169\.254 are not allowed/);
+
+    const valid = `long-name-${Date.now()}`;
+    await host.services.batchStream!.publish([buildRecord({ batchId: valid, index: 0, count: 1, bytes: image, fileName: longName })]);
+    const done = await waitForBatch(`${host.apiUrl}/batches/${valid}`);
+    expect(done).toMatchObject({ succeeded: 1, failed: 0 });
+    const items = (await (await fetch(`${host.apiUrl}/batches/${valid}/items`)).json()) as { items: Array<{ source: { fileName: string } }> };
+    const kept = items.items[0].source.fileName;
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(255);
+    expect(kept).toBe(`${'é'.repeat(125)}.jpg`); // whole characters only, and the extension kept
   });
 });

@@ -28,7 +28,9 @@ describe('loadConfig', () => {
       imageEngine: 'sharp',
       maxUploadBytes: 26_214_400,
       maxImagePixels: 50_000_000,
-      local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined },
+      callbackAllowedHosts: [],
+      continuationTokenKey: undefined,
+      local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
 
@@ -48,6 +50,9 @@ describe('loadConfig', () => {
       PORT: '0',
       LOCAL_STORAGE_PATH: '/tmp/blobs',
       BLOB_WATCH_INTERVAL_MS: '50',
+      CALLBACK_ALLOWED_HOSTS: 'hooks.corp.example, 10.0.0.0/8 ,::1',
+      CONTINUATION_TOKEN_KEY: 'k'.repeat(32),
+      REQUEST_BODY_TIMEOUT_MS: '500',
     });
     expect(config).toMatchObject({
       cosmosDatabase: 'db',
@@ -56,7 +61,9 @@ describe('loadConfig', () => {
       imageEngine: 'jimp',
       maxUploadBytes: 1_048_576,
       maxImagePixels: 1_000_000,
-      local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50 },
+      callbackAllowedHosts: ['hooks.corp.example', '10.0.0.0/8', '::1'],
+      continuationTokenKey: 'k'.repeat(32),
+      local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50, requestBodyTimeoutMs: 500 },
     });
   });
 
@@ -115,6 +122,13 @@ describe('loadConfig', () => {
       [{ MAX_UPLOAD_BYTES: '2000000000' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "2000000000"'],
       [{ MAX_IMAGE_PIXELS: '-1' }, 'MAX_IMAGE_PIXELS must be an integer from 1 to 1000000000, got "-1"'],
       [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535, got "70000"'],
+      [{ REQUEST_BODY_TIMEOUT_MS: '10' }, 'REQUEST_BODY_TIMEOUT_MS must be an integer from 100 to 600000, got "10"'],
+      [{ CALLBACK_ALLOWED_HOSTS: 'ok.example, http://x/' }, 'CALLBACK_ALLOWED_HOSTS must list host names, IP addresses or CIDR ranges (10.0.0.0/8), got "http://x/"'],
+      [{ CALLBACK_ALLOWED_HOSTS: '10.0.0.0/33' }, 'CALLBACK_ALLOWED_HOSTS must list host names, IP addresses or CIDR ranges (10.0.0.0/8), got "10.0.0.0/33"'],
+      [{ CONTINUATION_TOKEN_KEY: 'short' }, 'CONTINUATION_TOKEN_KEY must be at least 32 characters, got 5'],
+      [{ COSMOS_CONNECTION: 'AccountKey=a2V5' }, 'COSMOS_CONNECTION must look like AccountEndpoint=https://...;AccountKey=...; (it has no AccountEndpoint)'],
+      [{ AzureWebJobsStorage: 'AccountName=a' }, 'AzureWebJobsStorage must look like DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...; (it has no AccountKey)'],
+      [{ AzureWebJobsStorage: 'AccountName=a;AccountKey=a2V5;BlobEndpoint=ftp://x' }, 'AzureWebJobsStorage has an endpoint that is not an http(s) URL: "ftp://x"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });

@@ -26,6 +26,9 @@ param eventHubConsumerGroup string
 param imageEngine string
 param maxUploadBytes int
 param maxImagePixels int
+param callbackAllowedHosts string
+@secure()
+param continuationTokenKey string
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -99,7 +102,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Every setting the code reads with scope 'azure' in src/lib/config.ts, identity-based where it is a connection,
-// plus a few host-level settings. No connection strings with secrets, no keys.
+// plus a few host-level settings. No connection strings with secrets, no service keys (the one secret is the app's own
+// continuation token signing key).
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
@@ -124,6 +128,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MAX_UPLOAD_BYTES: string(maxUploadBytes)
     MAX_IMAGE_PIXELS: string(maxImagePixels)
     BLOB_TRIGGER_SOURCE: 'EventGrid'
+    // Batch callbacks and listing tokens
+    CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts
+    CONTINUATION_TOKEN_KEY: continuationTokenKey
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
 import { BLOB_CONTAINERS } from '../names';
-import { badRequest, notFound, ProblemError } from '../problem';
+import { checkCallbackUrl, callbackPolicy } from '../callback-address';
+import { badRequest, notFound, problem } from '../problem';
 import type { Services } from '../services';
 import { newBatch, type BatchDocument } from '../batch/batch-document';
 import { batchStore } from '../batch/batch-store';
 import { readForm } from './read-form';
+import { readToken, signToken } from './signed-token';
 import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
 
 /** Records handed to the stream at once: bounds how much of a large upload is in flight per publish call. */
@@ -14,17 +16,16 @@ const PUBLISH_CHUNK = 50;
 
 type FormValue = ReturnType<FormData['get']>;
 
-function callbackUrlOf(value: FormValue): string | undefined {
+/**
+ * The callbackUrl field, refused (400) when it can never be called: not http(s), or its host is or resolves to an
+ * address callbacks may not reach. A name that does not resolve now is left to the check made when the callback is sent.
+ */
+async function callbackUrlOf(value: FormValue, services: Services): Promise<string | undefined> {
   if (value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw badRequest(`callbackUrl "${value}" is not a URL.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('callbackUrl must be an http or https URL.');
-  return url.toString();
+  if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.', 'invalid-form');
+  const check = await checkCallbackUrl(value, callbackPolicy(services.config.callbackAllowedHosts));
+  if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl "${value}" is refused: ${check.reason}.`, 'callback-not-allowed');
+  return new URL(value).toString();
 }
 
 const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, items: `${base}/batches/${id}/items` });
@@ -36,12 +37,12 @@ const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, it
  */
 export async function uploadBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
   const stream = services.batchStream;
-  if (!stream) throw new ProblemError(503, 'Service Unavailable', 'Batch uploads need a batch stream: set EVENTHUB_CONNECTION.');
+  if (!stream) throw problem('batch-stream-unavailable', 'Batch uploads need a batch stream: set EVENTHUB_CONNECTION.');
   const form = await readForm(request, services.limits.maxBytes);
   const files = [...form.values()].filter((value): value is Exclude<NonNullable<FormValue>, string> => typeof value !== 'string');
-  if (!files.length) throw badRequest('Send at least one file field in the form.');
-  if (files.length > MAX_BATCH_ITEMS) throw new ProblemError(413, 'Content Too Large', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
-  const callbackUrl = callbackUrlOf(form.get('callbackUrl'));
+  if (!files.length) throw badRequest('Send at least one file field in the form.', 'invalid-form');
+  if (files.length > MAX_BATCH_ITEMS) throw problem('too-many-files', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
+  const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
   const batchId = randomUUID();
   // The batch document exists before any record, so the Location answers at once.
   await batchStore(services.cosmos).ensure(newBatch(batchId, files.length, callbackUrl));
@@ -65,7 +66,7 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
 
 async function findBatch(request: ApiRequest, services: Services): Promise<BatchDocument> {
   const id = request.params.id ?? '';
-  if (!BATCH_ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid batch id.`);
+  if (!BATCH_ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid batch id: 1-100 letters, digits or hyphens.`, 'invalid-id');
   const batch = await batchStore(services.cosmos).get(id);
   if (!batch) throw notFound(`No batch with id "${id}".`);
   return batch;
@@ -87,17 +88,13 @@ export async function getBatch(request: ApiRequest, services: Services): Promise
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
-const encodeToken = (afterIndex: number) => Buffer.from(JSON.stringify({ after: afterIndex })).toString('base64url');
+const itemsScope = (batchId: string) => `batch-items:${batchId}`;
 
-function decodeToken(token: string | null): number {
+function readAfterIndex(services: Services, batchId: string, token: string | null): number {
   if (!token) return -1;
-  try {
-    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (Number.isInteger(after) && (after as number) >= -1) return after as number;
-  } catch {
-    // reported below
-  }
-  throw badRequest('continuationToken is not one this API issued.');
+  const after = readToken(services.config, itemsScope(batchId), token);
+  if (Number.isInteger(after) && (after as number) >= -1) return after as number;
+  throw badRequest('continuationToken is not one this API issued; start again without it.', 'invalid-continuation-token');
 }
 
 /** GET /api/batches/{id}/items?limit=&continuationToken=: the items in index order, a page at a time. */
@@ -106,12 +103,12 @@ export async function listBatchItems(request: ApiRequest, services: Services): P
   const params = new URL(request.url).searchParams;
   const limitRaw = params.get('limit');
   const limit = limitRaw === null ? DEFAULT_PAGE : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}; got "${limitRaw}".`);
-  const after = decodeToken(params.get('continuationToken'));
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}; got "${limitRaw}".`, 'invalid-query');
+  const after = readAfterIndex(services, batch.id, params.get('continuationToken'));
   const items = await batchStore(services.cosmos).listItems(batch.id, after, limit);
   const base = apiBase(request);
   const last = items.at(-1)?.itemIndex;
-  const continuationToken = items.length === limit && last !== undefined && last < batch.itemCount - 1 ? encodeToken(last) : undefined;
+  const continuationToken = items.length === limit && last !== undefined && last < batch.itemCount - 1 ? signToken(services.config, itemsScope(batch.id), last) : undefined;
   return json(200, {
     batchId: batch.id,
     items: items.map((doc) => ({ index: doc.itemIndex, ...imageView(doc, base) })),

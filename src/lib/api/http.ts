@@ -28,7 +28,7 @@ export const json = (status: number, value: unknown, headers: Record<string, str
 export function problemResponse(error: ProblemError, request: ApiRequest): ApiResponse {
   return {
     status: error.status,
-    headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+    headers: { ...error.headers, 'content-type': 'application/problem+json; charset=utf-8' },
     body: JSON.stringify(toProblem(error, new URL(request.url).pathname)),
   };
 }

@@ -5,7 +5,7 @@ import { BLOB_CONTAINERS } from '../names';
 import { DERIVATIVE_SIZES, type DerivativeName } from '../images/processed-image';
 import { sha256 } from '../hash';
 import { isImageId, uploadMetadata } from '../processing/upload-blob';
-import { badRequest, notFound, ProblemError } from '../problem';
+import { badRequest, notFound, problem } from '../problem';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
@@ -20,7 +20,7 @@ function waitSeconds(request: ApiRequest): number {
   if (raw === null) return 0;
   const seconds = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
-    throw badRequest(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}; got "${raw}".`);
+    throw badRequest(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}; got "${raw}".`, 'invalid-query');
   }
   return seconds;
 }
@@ -67,7 +67,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
 
 async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
   const id = request.params.id ?? '';
-  if (!isImageId(id)) throw badRequest(`"${id}" is not a valid image id.`);
+  if (!isImageId(id)) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.
   const doc = (await services.images.get(id, id)) ?? (await services.images.find(id));
   if (!doc) throw notFound(`No image with id "${id}".`);
@@ -90,7 +90,7 @@ export async function getDerivative(request: ApiRequest, services: Services): Pr
   const doc = await findImage(request, services);
   const stored = doc.derivatives?.[name];
   if (!stored) {
-    throw new ProblemError(404, 'Not Found', `Image "${doc.id}" has no ${name} (status ${doc.status}).`, { imageStatus: doc.status });
+    throw problem('derivative-not-ready', `Image "${doc.id}" has no ${name} (status ${doc.status}).`, { imageStatus: doc.status });
   }
   const blob = await services.blobs.get(stored.container, stored.blob);
   if (!blob) throw notFound(`The ${name} of image "${doc.id}" is gone.`);

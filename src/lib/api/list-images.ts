@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { MIME_TYPES } from '../images/sniff';
 import { BATCH_ID_PATTERN } from '../batch/record';
 import { badRequest } from '../problem';
@@ -8,6 +7,7 @@ import type { ImageFilter } from '../results/result-store';
 import type { Services } from '../services';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
+import { readToken, signToken } from './signed-token';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -20,54 +20,41 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d
 function timestamp(name: string, raw: string | null): string | undefined {
   if (raw === null || raw === '') return undefined;
   const time = TIMESTAMP.test(raw) ? Date.parse(raw) : NaN;
-  if (Number.isNaN(time)) throw badRequest(`${name} must be an ISO 8601 date (2024-05-01) or date-time with an offset (2024-05-01T12:00:00Z); got "${raw}".`);
+  if (Number.isNaN(time)) throw badRequest(`${name} must be an ISO 8601 date (2024-05-01) or date-time with an offset (2024-05-01T12:00:00Z); got "${raw}".`, 'invalid-query');
   // Stored createdAt values are toISOString() strings, so bounds in the same form compare correctly as strings.
   return new Date(time).toISOString();
 }
 
 function readFilter(query: URLSearchParams): ImageFilter {
   const unknown = [...query.keys()].filter((key) => !QUERY_PARAMETERS.includes(key) && key !== 'code');
-  if (unknown.length) throw badRequest(`Unknown query parameter ${unknown.map((k) => `"${k}"`).join(', ')}; use ${QUERY_PARAMETERS.join(', ')}.`);
+  if (unknown.length) throw badRequest(`Unknown query parameter ${unknown.map((k) => `"${k}"`).join(', ')}; use ${QUERY_PARAMETERS.join(', ')}.`, 'invalid-query');
   const status = query.get('status') || undefined;
-  if (status !== undefined && !STATUSES.includes(status as ImageStatus)) throw badRequest(`status must be one of ${STATUSES.join(', ')}; got "${status}".`);
+  if (status !== undefined && !STATUSES.includes(status as ImageStatus)) throw badRequest(`status must be one of ${STATUSES.join(', ')}; got "${status}".`, 'invalid-query');
   const format = query.get('format')?.toLowerCase() || undefined;
-  if (format !== undefined && !FORMATS.includes(format)) throw badRequest(`format must be one of ${FORMATS.join(', ')}; got "${format}".`);
+  if (format !== undefined && !FORMATS.includes(format)) throw badRequest(`format must be one of ${FORMATS.join(', ')}; got "${format}".`, 'invalid-query');
   const batchId = query.get('batch') || undefined;
-  if (batchId !== undefined && !BATCH_ID_PATTERN.test(batchId)) throw badRequest(`"${batchId}" is not a valid batch id.`);
+  if (batchId !== undefined && !BATCH_ID_PATTERN.test(batchId)) throw badRequest(`batch "${batchId}" is not a valid batch id.`, 'invalid-query');
   const from = timestamp('from', query.get('from'));
   const to = timestamp('to', query.get('to'));
-  if (from && to && from >= to) throw badRequest(`from (${from}) must be before to (${to}).`);
+  if (from && to && from >= to) throw badRequest(`from (${from}) must be before to (${to}).`, 'invalid-query');
   return { status: status as ImageStatus | undefined, format, from, to, batchId };
 }
 
 function readLimit(raw: string | null): number {
   if (raw === null || raw === '') return DEFAULT_LIMIT;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}; got "${raw}".`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}; got "${raw}".`, 'invalid-query');
   return limit;
 }
 
-/** The filter a token was issued for, so a token is never replayed against a different query. */
-const fingerprint = (filter: ImageFilter) =>
-  createHash('sha256')
-    .update(JSON.stringify([filter.status, filter.format, filter.from, filter.to, filter.batchId]))
-    .digest('base64url')
-    .slice(0, 16);
+/** The listing a token belongs to: the same filters, so a token is never replayed against a different query. */
+const tokenScope = (filter: ImageFilter) => `images:${JSON.stringify([filter.status, filter.format, filter.from, filter.to, filter.batchId])}`;
 
-/** The API's continuation token: the store's token and the filter's fingerprint, as one opaque URL-safe string. */
-const encodeToken = (filter: ImageFilter, token: string) => Buffer.from(JSON.stringify({ f: fingerprint(filter), t: token })).toString('base64url');
-
-function decodeToken(filter: ImageFilter, raw: string | null): string | undefined {
+function readStoreToken(services: Services, filter: ImageFilter, raw: string | null): string | undefined {
   if (raw === null || raw === '') return undefined;
-  let decoded: { f?: unknown; t?: unknown };
-  try {
-    decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw badRequest('continuationToken is not one this API issued; start again without it.');
-  }
-  if (typeof decoded?.t !== 'string' || typeof decoded.f !== 'string') throw badRequest('continuationToken is not one this API issued; start again without it.');
-  if (decoded.f !== fingerprint(filter)) throw badRequest('continuationToken belongs to a listing with other filters; send the same filters, or start again without it.');
-  return decoded.t;
+  const token = readToken(services.config, tokenScope(filter), raw);
+  if (typeof token !== 'string') throw badRequest('continuationToken is not one this API issued; start again without it.', 'invalid-continuation-token');
+  return token;
 }
 
 /**
@@ -78,13 +65,13 @@ export async function listImages(request: ApiRequest, services: Services): Promi
   const url = new URL(request.url);
   const filter = readFilter(url.searchParams);
   const limit = readLimit(url.searchParams.get('limit'));
-  const continuationToken = decodeToken(filter, url.searchParams.get('continuationToken'));
+  const continuationToken = readStoreToken(services, filter, url.searchParams.get('continuationToken'));
   let page;
   try {
     page = await services.images.list(filter, { limit, continuationToken });
   } catch (error) {
     // A token that decodes but that Cosmos DB cannot resume from (expired, or from another account).
-    if (continuationToken && isStatus(error, 400)) throw badRequest('continuationToken can no longer be used; start again without it.');
+    if (continuationToken && isStatus(error, 400)) throw badRequest('continuationToken can no longer be used; start again without it.', 'invalid-continuation-token');
     throw error;
   }
   const base = apiBase(request);
@@ -94,7 +81,7 @@ export async function listImages(request: ApiRequest, services: Services): Promi
     if (value) query.set(name, value);
   }
   if (url.searchParams.has('limit')) query.set('limit', String(limit));
-  const token = page.continuationToken && encodeToken(filter, page.continuationToken);
+  const token = page.continuationToken && signToken(services.config, tokenScope(filter), page.continuationToken);
   const first = `${base}/images${query.size ? `?${query}` : ''}`;
   if (token) query.set('continuationToken', token);
   return json(200, {

@@ -1,6 +1,6 @@
 import { mediaType, parseMultipart, readBoundedBody } from './request-body';
 import type { ApiRequest } from './http';
-import { ProblemError } from '../problem';
+import { problem } from '../problem';
 import { MAX_BATCH_ITEMS } from '../batch/record';
 
 /** A web batch upload may carry many images; above this, use the Kafka producer (README). */
@@ -10,7 +10,7 @@ export const MAX_BATCH_UPLOAD_BYTES = 200 * 1024 * 1024;
 export async function readForm(request: ApiRequest, maxImageBytes: number): Promise<FormData> {
   const contentType = request.headers.get('content-type') ?? '';
   if (mediaType(contentType) !== 'multipart/form-data') {
-    throw new ProblemError(415, 'Unsupported Media Type', 'Send the batch as multipart/form-data with one file field per image.');
+    throw problem('unsupported-media-type', 'Send the batch as multipart/form-data with one file field per image.');
   }
   const limit = Math.min(MAX_BATCH_UPLOAD_BYTES, maxImageBytes * MAX_BATCH_ITEMS);
   const body = await readBoundedBody(request, limit, `a web batch upload is limited to ${limit} bytes`);

@@ -1,6 +1,7 @@
-import { badRequest, ProblemError } from '../problem';
+import { safeFileName } from '../file-name';
+import { badRequest, problem } from '../problem';
 import type { ApiRequest } from './http';
-import { mediaType, parseMultipart, readBoundedBody, tooLarge } from './request-body';
+import { mediaType, parseMultipart, readBoundedBody } from './request-body';
 
 export interface Upload {
   bytes: Buffer;
@@ -19,9 +20,8 @@ export async function readUpload(request: ApiRequest, maxBytes: number): Promise
   const type = mediaType(request.headers.get('content-type'));
   const multipart = type === 'multipart/form-data';
   if (!multipart && !(type?.startsWith('image/') || type === 'application/octet-stream')) {
-    throw new ProblemError(
-      415,
-      'Unsupported Media Type',
+    throw problem(
+      'unsupported-media-type',
       `Send the image as the raw body with an image/* content type, or as multipart/form-data; got ${type ? `"${type}"` : 'no Content-Type'}.`,
     );
   }
@@ -31,9 +31,9 @@ export async function readUpload(request: ApiRequest, maxBytes: number): Promise
   const form = await parseMultipart(body, request.headers.get('content-type')!);
   const files = [...form.values()].filter((value) => typeof value !== 'string');
   if (files.length !== 1) {
-    throw badRequest(`Send exactly one file field in the form; got ${files.length}.`);
+    throw badRequest(`Send exactly one file field in the form; got ${files.length}.`, 'invalid-form');
   }
   const file = files[0] as Exclude<(typeof files)[number], string>;
-  if (file.size > maxBytes) throw tooLarge(`The image is ${file.size} bytes; the limit is ${maxBytes} bytes.`);
-  return { bytes: Buffer.from(await file.arrayBuffer()), fileName: file.name || undefined, declaredType: file.type || undefined };
+  if (file.size > maxBytes) throw problem('image-too-large', `The image is ${file.size} bytes; the limit is ${maxBytes} bytes.`);
+  return { bytes: Buffer.from(await file.arrayBuffer()), fileName: file.name ? safeFileName(file.name) : undefined, declaredType: file.type || undefined };
 }

@@ -1,7 +1,7 @@
-import { badRequest, ProblemError } from '../problem';
+import { badRequest, problem } from '../problem';
 import type { ApiRequest } from './http';
 
-export const tooLarge = (detail: string) => new ProblemError(413, 'Content Too Large', detail);
+export const tooLarge = (detail: string) => problem('content-too-large', detail);
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
 export function mediaType(header: string | null): string | undefined {
@@ -15,13 +15,19 @@ export function mediaType(header: string | null): string | undefined {
  */
 export async function readBoundedBody(request: ApiRequest, limit: number, limitText: string): Promise<Buffer> {
   const length = request.headers.get('content-length');
-  if (length === null) throw new ProblemError(411, 'Length Required', 'Send a Content-Length header; chunked uploads are not accepted.');
+  if (length === null) throw problem('length-required', 'Send a Content-Length header; chunked uploads are not accepted.');
   if (Number(length) > limit) throw tooLarge(`The request body is ${length} bytes; ${limitText}.`);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = request.body?.getReader();
   for (;;) {
-    const next = await reader?.read();
+    let next: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>> | undefined;
+    try {
+      next = await reader?.read();
+    } catch (error) {
+      // The client went away or stopped sending (the local host's body timeout): nobody waits for this answer.
+      throw problem('malformed-request', `The request body ended early: ${(error as Error).message}.`);
+    }
     if (!next || next.done) break;
     total += next.value.byteLength;
     if (total > limit) {
@@ -38,6 +44,6 @@ export async function parseMultipart(body: Buffer, contentType: string): Promise
   try {
     return await new Response(body, { headers: { 'content-type': contentType } }).formData();
   } catch {
-    throw badRequest('The multipart/form-data body is malformed (check the boundary and part headers).');
+    throw badRequest('The multipart/form-data body is malformed (check the boundary and part headers).', 'invalid-form');
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
-import { ProblemError } from '../problem';
+import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
+import { unavailable } from '../unavailable';
 import { getBatch, listBatchItems, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
@@ -36,13 +37,31 @@ export const WEB_ROUTES: Route[] = [
   { name: 'webFile', method: 'GET', route: 'web/{file}', handler: webFile },
 ];
 
-/** Runs a handler, turning ProblemErrors into problem+json and anything else into a logged 500 problem. */
-export async function handle(route: Route, request: ApiRequest, services: Services, log: Logger): Promise<ApiResponse> {
+/**
+ * Runs a handler, turning ProblemErrors into problem+json; a store that cannot be reached (or that restarted empty,
+ * whose containers are then created again) into a 503 with Retry-After; anything else into a logged 500 problem.
+ */
+export async function handle(route: Route, request: ApiRequest, servicesOrStart: Services | (() => Promise<Services>), log: Logger): Promise<ApiResponse> {
+  let services: Partial<Services> = {};
   try {
-    return await route.handler(request, services);
+    // In Azure the services start on the first call; a store unreachable then is a 503 like any other time.
+    services = typeof servicesOrStart === 'function' ? await servicesOrStart() : servicesOrStart;
+    return await route.handler(request, services as Services);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);
+    const down = unavailable(error);
+    if (down?.kind !== 'unreachable' && (await services.recreateMissingStores?.().catch(() => false))) {
+      log.warn(`${route.name}: the database or blob containers were missing and have been created again`);
+      return problemResponse(problem('dependency-unavailable', 'The database or storage containers were missing (an emulator restarted empty?) and have been created again; retry.', {}, { 'retry-after': '1' }), request);
+    }
+    if (down) {
+      log.warn(`${route.name}: a store is unavailable (${down.kind})`, error);
+      return problemResponse(
+        problem('dependency-unavailable', 'Cosmos DB or blob storage cannot be reached or is busy right now; retry after the Retry-After seconds.', {}, { 'retry-after': String(down.retryAfterSeconds) }),
+        request,
+      );
+    }
     log.error(`${route.name} failed`, error);
-    return problemResponse(new ProblemError(500, 'Internal Server Error', 'The request could not be completed; it can be retried.'), request);
+    return problemResponse(problem('internal-error', 'The request could not be completed; it can be retried.'), request);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeFileName } from '../file-name';
 import { BLOB_CONTAINERS } from '../names';
 
 /**
@@ -68,7 +69,6 @@ const placementSchema = z.object({
 const detailSchema = z.object({
   [HEADERS.version]: z.literal(RECORD_VERSION, { message: `must be "${RECORD_VERSION}"` }),
   [HEADERS.contentType]: z.string().max(200).optional(),
-  [HEADERS.fileName]: z.string().max(255).optional(),
   [HEADERS.callbackUrl]: httpUrl.optional(),
 });
 
@@ -143,7 +143,8 @@ function parsePayload(record: RawRecord, placement: Placement, contentType: stri
 /** Validates a record's envelope (not the image: ingest runs validateImage on the bytes). */
 export function parseRecord(record: RawRecord): ParsedRecord {
   const headers = decodeHeaders(record.headers);
-  const fileName = headers[HEADERS.fileName]?.slice(0, 255);
+  // Any length is accepted: a long name is shortened, never a reason to fail a valid image.
+  const fileName = headers[HEADERS.fileName] === undefined ? undefined : safeFileName(headers[HEADERS.fileName]);
   const where = placementSchema.safeParse(headers);
   if (!where.success) return { ok: false, reason: `The record cannot be placed in a batch: ${issues(where.error)}.`, fileName };
   const placement: Placement = {

@@ -1,4 +1,5 @@
 import { batchStore } from '../batch/batch-store';
+import { callbackPolicy } from '../callback-address';
 import { itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
 import type { Logger } from '../logger';
@@ -8,7 +9,7 @@ import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
 import { postCallback } from './callback';
 
-export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits'>;
+export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits' | 'config'>;
 export type Activity = (input: unknown) => Promise<unknown>;
 
 /**
@@ -50,7 +51,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
   async function callback(input: unknown): Promise<unknown> {
     const { batchId, url } = input as { batchId: string; url: string };
     const batch = await store.get(batchId);
-    const result = await postCallback(url, { batchId, status: batch?.status, summary: batch?.summary });
+    const result = await postCallback(url, { batchId, status: batch?.status, summary: batch?.summary }, callbackPolicy(services.config.callbackAllowedHosts));
     if (!result.delivered) log.warn(`batch ${batchId}: callback to ${url} not delivered: ${result.error ?? result.status}`);
     await store.recordCallback(batchId, result).catch(() => undefined);
     return result;

@@ -1,3 +1,4 @@
+import { callbackPolicy, checkCallbackUrl } from '../callback-address';
 import { validateImage } from '../images/validate';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
@@ -11,7 +12,7 @@ import { newBatch, type BatchDocument } from '../batch/batch-document';
 import { batchStore } from '../batch/batch-store';
 import { itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type RawRecord } from '../batch/record';
 
-export type IngestServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits'>;
+export type IngestServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits' | 'config'>;
 
 export interface IngestResult {
   /** New item documents written (valid or failed). */
@@ -87,6 +88,23 @@ async function ingestItem(services: IngestServices, batch: BatchDocument, record
 }
 
 /**
+ * Why a record's callback URL is refused (it is or resolves to an address callbacks never reach), checked once per
+ * URL in an ingest call. A name that does not resolve now is not refused: the send checks it again.
+ */
+function callbackRefusals(services: IngestServices): (url: string) => Promise<string | undefined> {
+  const policy = callbackPolicy(services.config.callbackAllowedHosts);
+  const checked = new Map<string, Promise<string | undefined>>();
+  return (url) => {
+    let refusal = checked.get(url);
+    if (!refusal) {
+      refusal = checkCallbackUrl(url, policy).then((check) => (check.allowed || check.unresolved ? undefined : check.reason));
+      checked.set(url, refusal);
+    }
+    return refusal;
+  };
+}
+
+/**
  * The ingest handler behind the Event Hubs trigger and the local streams. Throws only for infrastructure errors
  * (the transport then redelivers); bad records become failed items of their batch and never stop the others.
  */
@@ -98,8 +116,11 @@ export async function ingestRecords(
   const store = batchStore(services.cosmos);
   const result: IngestResult = { accepted: 0, duplicates: 0, unplaceable: 0, started: [] };
   const byBatch = new Map<string, Array<{ record: RawRecord; parsed: ParsedRecord; placement: { batchId: string; index: number; count: number } }>>();
+  const callbackRefusal = callbackRefusals(services);
   for (const record of records) {
-    const parsed = parseRecord(record);
+    let parsed = parseRecord(record);
+    const refusal = parsed.ok && parsed.callbackUrl ? await callbackRefusal(parsed.callbackUrl) : undefined;
+    if (parsed.ok && refusal) parsed = { ok: false, reason: `Invalid record headers: ip-callback-url is refused: ${refusal}.`, placement: parsed, fileName: parsed.fileName };
     const placement = parsed.ok ? parsed : parsed.placement;
     if (!placement) {
       result.unplaceable++;

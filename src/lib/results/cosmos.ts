@@ -1,6 +1,6 @@
 import { CosmosClient, type Container } from '@azure/cosmos';
 import { credentialFor } from '../azure-credential';
-import type { Connection } from '../config';
+import { ConfigError, type Connection } from '../config';
 import { COSMOS_CONTAINERS } from '../names';
 
 function parseConnectionString(value: string): { endpoint: string; key: string } {
@@ -14,7 +14,7 @@ function parseConnectionString(value: string): { endpoint: string; key: string }
       }),
   );
   if (!parts.accountendpoint || !parts.accountkey) {
-    throw new Error('COSMOS_CONNECTION must look like AccountEndpoint=https://...;AccountKey=...;');
+    throw new ConfigError('COSMOS_CONNECTION must look like AccountEndpoint=https://...;AccountKey=...;');
   }
   return { endpoint: parts.accountendpoint, key: parts.accountkey };
 }
@@ -39,19 +39,21 @@ export interface CosmosContainers {
  * Opens the database's containers, creating them when the connection is key-based (local or emulator).
  * With Entra identities data-plane roles cannot create resources: in Azure the Bicep declares them.
  */
-export async function openContainers(client: CosmosClient, databaseId: string, create: boolean): Promise<CosmosContainers> {
-  if (!create) {
-    const database = client.database(databaseId);
-    return { images: database.container(COSMOS_CONTAINERS.images.id), batches: database.container(COSMOS_CONTAINERS.batches.id) };
-  }
-  const { database } = await client.databases.createIfNotExists({ id: databaseId });
-  const [images, batches] = await Promise.all(
-    [COSMOS_CONTAINERS.images, COSMOS_CONTAINERS.batches].map(async ({ id, partitionKeyPath }) => {
-      const { container } = await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath] } });
-      return container;
-    }),
+export async function openContainers(client: CosmosClient, databaseId: string, create: boolean, abortSignal?: AbortSignal): Promise<CosmosContainers> {
+  if (create) await createMissingContainers(client, databaseId, abortSignal);
+  const database = client.database(databaseId);
+  return { images: database.container(COSMOS_CONTAINERS.images.id), batches: database.container(COSMOS_CONTAINERS.batches.id) };
+}
+
+/** Creates the database and containers where missing (key-based connections only); true when any was missing. */
+export async function createMissingContainers(client: CosmosClient, databaseId: string, abortSignal?: AbortSignal): Promise<boolean> {
+  const { database, statusCode } = await client.databases.createIfNotExists({ id: databaseId }, { abortSignal });
+  const created = await Promise.all(
+    [COSMOS_CONTAINERS.images, COSMOS_CONTAINERS.batches].map(
+      async ({ id, partitionKeyPath }) => (await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath] } }, { abortSignal })).statusCode === 201,
+    ),
   );
-  return { images, batches };
+  return statusCode === 201 || created.includes(true);
 }
 
 /** Drops the properties Cosmos adds (_rid, _etag, ...), which are not part of our documents. */

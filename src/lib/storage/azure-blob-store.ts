@@ -1,19 +1,20 @@
-import { BlobServiceClient, RestError } from '@azure/storage-blob';
+import { BlobServiceClient, RestError, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { Connection } from '../config';
 import { credentialFor } from '../azure-credential';
 import type { BlobListing, BlobStore, StoredBlob } from './blob-store';
 
-export function blobServiceClient(connection: Connection): BlobServiceClient {
+export function blobServiceClient(connection: Connection, options?: StoragePipelineOptions): BlobServiceClient {
   return connection.kind === 'connectionString'
-    ? BlobServiceClient.fromConnectionString(connection.value)
-    : new BlobServiceClient(connection.endpoint, credentialFor(connection));
+    ? BlobServiceClient.fromConnectionString(connection.value, options)
+    : new BlobServiceClient(connection.endpoint, credentialFor(connection), options);
 }
 
 export class AzureBlobStore implements BlobStore {
   constructor(private readonly service: BlobServiceClient) {}
 
-  async ensureContainers(names: readonly string[]): Promise<void> {
-    await Promise.all(names.map((name) => this.service.getContainerClient(name).createIfNotExists()));
+  async ensureContainers(names: readonly string[], abortSignal?: AbortSignal): Promise<boolean> {
+    const results = await Promise.all(names.map((name) => this.service.getContainerClient(name).createIfNotExists({ abortSignal })));
+    return results.some((result) => result.succeeded);
   }
 
   async put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void> {

@@ -12,7 +12,8 @@ export interface BlobListing {
 
 /** Port for blob storage: Azure Blob Storage in Azure, Azurite locally. */
 export interface BlobStore {
-  ensureContainers(names: readonly string[]): Promise<void>;
+  /** Creates the containers that are missing; true when any was. */
+  ensureContainers(names: readonly string[], abortSignal?: AbortSignal): Promise<boolean>;
   put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void>;
   /** Undefined when the blob does not exist. */
   get(container: string, name: string): Promise<StoredBlob | undefined>;
