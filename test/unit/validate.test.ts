@@ -86,9 +86,52 @@ describe('validateImage', () => {
     expect(error.detail).toMatch(/JPEG file is truncated: no end-of-image marker/);
   });
 
-  it('rejects a truncated PNG (no IEND) with 422', async () => {
+  it('rejects a truncated PNG with 422, naming the chunk it ends in', async () => {
     const error = rejection(await truncatedPng());
     expect(error.status).toBe(422);
-    expect(error.detail).toMatch(/PNG file is truncated: no IEND chunk/);
+    expect(error.type).toBe('truncated-image');
+    expect(error.detail).toMatch(/PNG file is truncated: the file ends inside its IDAT chunk/);
+  });
+
+  it('rejects a PNG missing the last bytes of its IEND chunk, and one with IEND only inside its data', async () => {
+    const png = await sampleImage('png', 40, 30);
+    expect(png.subarray(-12).toString('hex')).toBe('0000000049454e44ae426082'); // the complete IEND chunk
+    expect(validateImage(png, LIMITS).format).toBe('png');
+    for (const cut of [1, 4]) {
+      expect(rejection(png.subarray(0, png.length - cut)).detail, `${cut} bytes cut`).toMatch(/PNG file is truncated: the IEND chunk is incomplete/);
+    }
+    expect(rejection(png.subarray(0, png.length - 7)).detail).toMatch(/PNG file is truncated: no IEND chunk/);
+    // 'IEND' spelled inside an ancillary chunk of a file cut before its real end: not an end marker.
+    const text = Buffer.concat([Buffer.from([0, 0, 0, 8]), Buffer.from('tEXtIENDIEND'), Buffer.alloc(4)]);
+    const fake = Buffer.concat([png.subarray(0, 33), text, png.subarray(33, png.length - 20)]);
+    expect(rejection(fake).detail).toMatch(/PNG file is truncated/);
+    // Bytes after a complete IEND are tolerated, as readers do.
+    expect(validateImage(Buffer.concat([png, Buffer.from('trailing')]), LIMITS).format).toBe('png');
+  });
+
+  it('states the pixel limit precisely at the boundary: 50 000 001 pixels is more than 50.0 MP', async () => {
+    const png = await sampleImage('png', 8, 8);
+    // 7071 x 7071 = 49 999 041 (allowed); 50 000 001 = 1 x 50 000 001 (one over).
+    png.writeUInt32BE(50_000_001, 16);
+    png.writeUInt32BE(1, 20);
+    expect(rejection(png).detail).toBe('The image is 50000001x1 (50.000001 MP); the limit is 50.000000 MP.');
+    png.writeUInt32BE(7072, 16);
+    png.writeUInt32BE(7071, 20);
+    expect(rejection(png).detail).toBe('The image is 7072x7071 (50.01 MP); the limit is 50.00 MP.');
+  });
+
+  it('reads OS/2 BMP (12-byte header) dimensions as 16-bit fields', () => {
+    // 127x64, 24 bits: 14 + 12 header bytes, rows of 384 bytes (381 padded to 4).
+    const file = Buffer.alloc(26 + 384 * 64);
+    file.write('BM', 0, 'latin1');
+    file.writeUInt32LE(file.length, 2);
+    file.writeUInt32LE(26, 10);
+    file.writeUInt32LE(12, 14);
+    file.writeUInt16LE(127, 18);
+    file.writeUInt16LE(64, 20);
+    file.writeUInt16LE(1, 22);
+    file.writeUInt16LE(24, 24);
+    expect(validateImage(file, LIMITS)).toMatchObject({ format: 'bmp', width: 127, height: 64 });
+    expect(rejection(file.subarray(0, file.length - 100)).detail).toMatch(/BMP file is truncated: the pixel data needs 24599 bytes, the file has 24502/); // the last row needs no padding
   });
 });

@@ -11,6 +11,8 @@ export interface Raster {
 export interface DecodedImage extends Raster {
   originalWidth: number;
   originalHeight: number;
+  /** What was wrong with a file that was still decoded (a damaged scan read as far as it goes). */
+  warnings?: string[];
 }
 
 export interface DecodeOptions {

@@ -1,4 +1,5 @@
 import exifr from 'exifr';
+import { sniffFormat } from './sniff';
 
 export interface ExifSummary {
   orientation?: number;
@@ -20,11 +21,30 @@ function isoTime(value: unknown, offset: unknown): string | undefined {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`;
 }
 
+/**
+ * The TIFF-structured EXIF of a WebP file (its RIFF `EXIF` chunk), which exifr does not look for itself. Some writers
+ * put JPEG's `Exif\0\0` prefix in front of it.
+ */
+export function webpExif(bytes: Buffer): Buffer | undefined {
+  if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WEBP') return undefined;
+  for (let offset = 12; offset + 8 <= bytes.length; ) {
+    const size = bytes.readUInt32LE(offset + 4);
+    if (bytes.toString('latin1', offset, offset + 4) === 'EXIF') {
+      const chunk = bytes.subarray(offset + 8, Math.min(bytes.length, offset + 8 + size));
+      return chunk.toString('latin1', 0, 6) === 'Exif\0\0' ? chunk.subarray(6) : chunk;
+    }
+    offset += 8 + size + (size % 2); // chunks are padded to an even size
+  }
+  return undefined;
+}
+
 /** EXIF fields worth keeping; unreadable or absent EXIF gives an empty summary, never an error. */
 export async function readExif(bytes: Buffer): Promise<ExifSummary> {
   let tags: Record<string, unknown> | undefined;
   try {
-    tags = await exifr.parse(bytes, { pick: PICK, translateValues: false, reviveValues: false });
+    const source = sniffFormat(bytes) === 'webp' ? webpExif(bytes) : bytes;
+    if (!source) return {};
+    tags = await exifr.parse(source, { pick: PICK, translateValues: false, reviveValues: false });
   } catch {
     return {};
   }

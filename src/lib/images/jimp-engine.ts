@@ -1,7 +1,10 @@
 import { imageSize } from 'image-size';
 import { Jimp } from 'jimp';
+import { decodeBmp } from './bmp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
+import { readExif } from './exif';
 import { decodeWebp } from './jimp-webp';
+import { applyOrientation } from './orientation';
 
 type JimpImage = ReturnType<typeof Jimp.fromBitmap>;
 
@@ -12,11 +15,30 @@ function fit(image: JimpImage, maxSide: number): JimpImage {
   return image.width > maxSide || image.height > maxSide ? image.scaleToFit({ w: maxSide, h: maxSide }) : image;
 }
 
-/** jimp has no WebP decoder of its own: @jimp/wasm-webp decodes, after a header check so no pixels are allocated for a bomb. */
+/**
+ * jimp has no WebP decoder of its own: @jimp/wasm-webp decodes, after a header check so no pixels are allocated for a
+ * bomb, and the EXIF orientation (which jimp applies only to JPEG) is applied here.
+ */
 async function decodeWebpImage(bytes: Buffer, maxPixels: number): Promise<JimpImage> {
   const { width = 0, height = 0 } = imageSize(bytes);
   if (width * height > maxPixels) throw new Error(`image is ${width}x${height}, over the pixel limit`);
-  return Jimp.fromBitmap(await decodeWebp(bytes));
+  const [bitmap, { orientation }] = await Promise.all([decodeWebp(bytes), readExif(bytes)]);
+  return fromRaster(applyOrientation(bitmap, orientation));
+}
+
+/**
+ * The default image of an animated PNG, as a plain PNG: jimp refuses APNG by its signature chunk (acTL), while every
+ * other reader shows the IDAT image. Dropping the animation chunks leaves exactly that.
+ */
+function withoutAnimation(png: Buffer): Buffer {
+  const keep: Buffer[] = [png.subarray(0, 8)];
+  for (let offset = 8; offset + 12 <= png.length; ) {
+    const end = offset + 12 + png.readUInt32BE(offset);
+    const type = png.toString('latin1', offset + 4, offset + 8);
+    if (type !== 'acTL' && type !== 'fcTL' && type !== 'fdAT') keep.push(png.subarray(offset, end));
+    offset = end;
+  }
+  return Buffer.concat(keep);
 }
 
 const toRaster = (image: JimpImage): Raster => ({ data: image.bitmap.data, width: image.width, height: image.height });
@@ -30,7 +52,9 @@ export const jimpEngine: ImageEngine = {
     const image =
       options.format === 'webp'
         ? await decodeWebpImage(bytes, options.maxPixels)
-        : await Jimp.fromBuffer(bytes, { 'image/jpeg': { maxResolutionInMP: megapixels } });
+        : options.format === 'bmp'
+          ? fromRaster(decodeBmp(bytes, options.maxPixels))
+          : await Jimp.fromBuffer(options.format === 'png' ? withoutAnimation(bytes) : bytes, { 'image/jpeg': { maxResolutionInMP: megapixels } });
     // jimp has already applied the EXIF orientation.
     const originalWidth = image.width;
     const originalHeight = image.height;

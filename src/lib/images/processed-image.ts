@@ -31,4 +31,6 @@ export interface ProcessedImage {
   derivatives: Derivative[];
   engine: ImageEngine['name'];
   durationMs: number;
+  /** Problems with a file that was still processed, such as a damaged scan decoded as far as it goes. */
+  warnings?: string[];
 }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
-import { jimpEngine } from './jimp-engine';
+import { decodeBmp } from './bmp';
 
 const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } });
 
@@ -11,26 +11,54 @@ async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
   return { data, width: info.width, height: info.height };
 }
 
+/**
+ * CMYK without an ICC profile, converted the plain way (R = (1 - C)(1 - K), ...), as Pillow, jimp and browsers do:
+ * libvips would assume a press profile, which turns the colours a file's writer meant into others.
+ */
+async function plainCmyk(pipeline: sharp.Sharp): Promise<Raster> {
+  const { data, info } = await pipeline.pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  const rgba = new Uint8Array(info.width * info.height * 4);
+  for (let p = 0, i = 0; p < rgba.length; p += 4, i += 4) {
+    const white = 255 - data[i + 3];
+    rgba[p] = Math.round(((255 - data[i]) * white) / 255);
+    rgba[p + 1] = Math.round(((255 - data[i + 1]) * white) / 255);
+    rgba[p + 2] = Math.round(((255 - data[i + 2]) * white) / 255);
+    rgba[p + 3] = 255;
+  }
+  return { data: rgba, width: info.width, height: info.height };
+}
+
 export const sharpEngine: ImageEngine = {
   name: 'sharp',
 
   async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
-    // libvips has no BMP loader: BMP is uncompressed, so jimp's decoder costs little and sharp takes over from there.
-    if (options.format === 'bmp') return jimpEngine.decode(bytes, options);
-    const input = sharp(bytes, { limitInputPixels: options.maxPixels }).autoOrient();
-    const { data, info } = await input
-      .resize(fitInside(options.maxSide))
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    // libvips has no BMP loader: our reader gives the pixels, sharp scales them.
+    if (options.format === 'bmp') {
+      const raster = decodeBmp(bytes, options.maxPixels);
+      return { ...(await toRaster(rawInput(raster).resize(fitInside(options.maxSide)))), originalWidth: raster.width, originalHeight: raster.height };
+    }
     const meta = await sharp(bytes, { limitInputPixels: options.maxPixels }).metadata();
+    const decode = (failOn: 'warning' | 'error') => {
+      const pipeline = sharp(bytes, { limitInputPixels: options.maxPixels, failOn }).autoOrient().resize(fitInside(options.maxSide));
+      // Greyscale and 16-bit images come out as 8-bit sRGB RGBA like everything else.
+      return meta.space === 'cmyk' && !meta.hasProfile ? plainCmyk(pipeline) : toRaster(pipeline.toColourspace('srgb'));
+    };
+    let decoded: Raster;
+    const warnings: string[] = [];
+    try {
+      decoded = await decode('warning');
+    } catch (strict) {
+      // Damaged data that the decoder only warns about (a corrupt scan that viewers still show): decode what is
+      // there and say so. Real errors fail this second try too.
+      decoded = await decode('error');
+      warnings.push(`The image data is damaged (${(strict as Error).message.split('\n')[0].replace(/^VipsJpeg: /, '')}); it was decoded as far as it goes.`);
+    }
     const rotated = (meta.orientation ?? 1) >= 5;
     return {
-      data,
-      width: info.width,
-      height: info.height,
-      originalWidth: rotated ? meta.height : meta.width,
-      originalHeight: rotated ? meta.width : meta.height,
+      ...decoded,
+      originalWidth: rotated ? meta.height! : meta.width!,
+      originalHeight: rotated ? meta.width! : meta.height!,
+      ...(warnings.length ? { warnings } : {}),
     };
   },
 

@@ -58,5 +58,6 @@ export async function processImage(bytes: Buffer, engine: ImageEngine, limits: I
     ],
     engine: engine.name,
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    ...(decoded.warnings?.length ? { warnings: decoded.warnings } : {}),
   };
 }

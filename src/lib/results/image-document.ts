@@ -40,6 +40,8 @@ export interface ImageDocument {
   derivatives?: Partial<Record<DerivativeName, StoredDerivative>>;
   processing?: { engine: string; durationMs: number; finishedAt: string };
   error?: { reason: string };
+  /** Set when a damaged file was still processed: what was wrong with it. */
+  warnings?: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -61,7 +63,7 @@ export function succeededImage(
   derivatives: Partial<Record<DerivativeName, StoredDerivative>>,
   now = new Date(),
 ): ImageDocument {
-  const { error: _previous, ...rest } = doc;
+  const { error: _previous, warnings: _earlier, ...rest } = doc;
   return {
     ...rest,
     status: 'succeeded',
@@ -69,12 +71,13 @@ export function succeededImage(
     analysis: processed.analysis,
     derivatives,
     processing: { engine: processed.engine, durationMs: processed.durationMs, finishedAt: now.toISOString() },
+    ...(processed.warnings?.length ? { warnings: processed.warnings } : {}),
     updatedAt: now.toISOString(),
   };
 }
 
 export function failedImage(doc: ImageDocument, reason: string, engine: string, now = new Date()): ImageDocument {
-  const { metadata: _m, analysis: _a, derivatives: _d, ...rest } = doc;
+  const { metadata: _m, analysis: _a, derivatives: _d, warnings: _w, ...rest } = doc;
   return {
     ...rest,
     status: 'failed',
