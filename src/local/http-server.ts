@@ -110,6 +110,28 @@ function answerClientError(error: Error & { code?: string; rawPacket?: Buffer },
 }
 
 /**
+ * The body must keep coming: a client that stops sending (a Content-Length longer than the body) gets a 408 and the
+ * connection is closed. Only the time between bytes counts, and only until the body is complete; socket timeouts are
+ * not used, since Node destroys a timed-out socket even while a handler is still working on its request.
+ */
+function watchBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, respond: (response: ApiResponse) => void): void {
+  const socket = req.socket;
+  const stop = () => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+  };
+  const onData = () => timer.refresh();
+  const timer = setTimeout(() => {
+    stop();
+    if (req.complete || res.headersSent) return;
+    respond(problemResponse(problem('request-timeout', `The request body stopped arriving: no bytes for ${timeoutMs} ms.`)));
+    res.once('finish', () => socket.destroy());
+  }, timeoutMs);
+  socket.on('data', onData);
+  res.once('close', stop);
+}
+
+/**
  * The local stand-in for the Functions HTTP front end: same routes under /api, same handlers. Whatever a client
  * sends, it answers with problem+json and keeps serving; nothing a request carries can throw out of here.
  */
@@ -145,14 +167,7 @@ export function createApiServer(routes: Route[], dispatch: Dispatch, options: Ap
         if (!res.headersSent) send(req, res, problemResponse(problem('internal-error', `The response could not be sent: ${(error as Error).message}`)));
       }
     };
-    // The body must keep coming: a client that stops sending (Content-Length longer than the body) gets a 408.
-    if (!req.complete) {
-      req.setTimeout(options.bodyTimeoutMs, () => {
-        if (req.complete || res.headersSent) return;
-        respond(problemResponse(problem('request-timeout', `The request body stopped arriving: no bytes for ${options.bodyTimeoutMs} ms.`)));
-        res.once('finish', () => req.socket.destroy());
-      });
-    }
+    if (!req.complete) watchBody(req, res, options.bodyTimeoutMs, respond);
     try {
       const url = requestUrl(req);
       const next = route(req, url);

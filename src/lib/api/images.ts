@@ -19,7 +19,7 @@ function waitSeconds(request: ApiRequest): number {
   const raw = new URL(request.url).searchParams.get('wait');
   if (raw === null) return 0;
   const seconds = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
+  if (!/^\d{1,2}(\.\d+)?$/.test(raw) || seconds > MAX_WAIT_SECONDS) {
     throw badRequest(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}; got "${raw}".`, 'invalid-query');
   }
   return seconds;
