@@ -1,5 +1,5 @@
 /* global document, location, history, FormData, File */
-import { api, dropTarget, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, svg, upload } from './common.js';
+import { api, dropTarget, isTransient, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, svg, upload } from './common.js';
 
 markCurrentPage();
 
@@ -168,7 +168,15 @@ async function follow(id) {
   let last = '';
   let delay = 500;
   for (;;) {
-    const { body: batch } = await api(`batches/${encodeURIComponent(id)}`);
+    let batch;
+    try {
+      ({ body: batch } = await api(`batches/${encodeURIComponent(id)}`));
+    } catch (caught) {
+      if (!isTransient(caught)) throw caught;
+      say('The service is busy for a moment; still following the batch…');
+      await sleep((caught.retryAfterSeconds ?? 1) * 1000);
+      continue;
+    }
     renderProgress(batch);
     const line = `${batch.processed ?? 0} of ${batch.itemCount} processed, ${batch.failed ?? 0} failed`;
     if (line !== last) {

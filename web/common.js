@@ -33,14 +33,23 @@ export const authHeaders = () => {
   return key ? { 'x-functions-key': key } : {};
 };
 
+/** Problem types are `urn:image-pipeline:problem:<name>` (README, "Problem types"): pages branch on the name. */
+const PROBLEM_TYPE_PREFIX = 'urn:image-pipeline:problem:';
+
 export class ApiError extends Error {
-  constructor(status, detail, problem) {
+  constructor(status, detail, problem, retryAfterSeconds) {
     super(detail);
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem;
+    /** The problem type's name, such as 'invalid-continuation-token'; undefined when the answer was no problem+json. */
+    this.type = typeof problem?.type === 'string' && problem.type.startsWith(PROBLEM_TYPE_PREFIX) ? problem.type.slice(PROBLEM_TYPE_PREFIX.length) : undefined;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** A store is down for a moment: polling waits and asks again rather than giving up. */
+export const isTransient = (error) => error instanceof ApiError && error.type === 'dependency-unavailable';
 
 function parseJson(text) {
   try {
@@ -51,8 +60,8 @@ function parseJson(text) {
 }
 
 /** The message to show for a failed call: the problem+json `detail` when the API sent one. */
-function errorFor(status, body) {
-  if (body && typeof body.detail === 'string') return new ApiError(status, body.detail, body);
+function errorFor(status, body, retryAfter) {
+  if (body && typeof body.detail === 'string') return new ApiError(status, body.detail, body, Number(retryAfter) || undefined);
   if (status === 401 || status === 403) {
     return new ApiError(status, 'The API needs a function key: open this page once with #code=<function key> added to its address (see the README, "Web app").');
   }
@@ -68,7 +77,7 @@ export async function api(path, init = {}) {
     throw new ApiError(0, 'The API cannot be reached; check the connection and try again.');
   }
   const body = parseJson(await response.text());
-  if (!response.ok) throw errorFor(response.status, body);
+  if (!response.ok) throw errorFor(response.status, body, response.headers.get('retry-after'));
   return { status: response.status, body, headers: response.headers };
 }
 
@@ -90,7 +99,7 @@ export function upload(path, form, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) {
         resolve({ status: xhr.status, body, location: xhr.getResponseHeader('location') });
       } else {
-        reject(errorFor(xhr.status, body));
+        reject(errorFor(xhr.status, body, xhr.getResponseHeader('retry-after')));
       }
     });
     xhr.addEventListener('error', () => reject(new ApiError(0, 'The upload failed: the connection was lost or refused.')));
@@ -232,11 +241,18 @@ export function resultView(image, { headingLevel = 2 } = {}) {
   );
 }
 
-/** Polls GET /api/images/{id} until the image is processed or failed. */
+/** Polls GET /api/images/{id} until the image is processed or failed; a store that is down for a while is waited out. */
 export async function waitForImage(id, { intervalMs = 1000, timeoutMs = 120_000, onUpdate } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await api(imagePath(id));
+    let body;
+    try {
+      ({ body } = await api(imagePath(id)));
+    } catch (caught) {
+      if (!isTransient(caught) || Date.now() > deadline) throw caught;
+      await sleep((caught.retryAfterSeconds ?? 1) * 1000);
+      continue;
+    }
     onUpdate?.(body);
     if (body.status === 'succeeded' || body.status === 'failed') return body;
     if (Date.now() > deadline) throw new ApiError(0, 'The image is still being processed; look for it on the Results page later.');

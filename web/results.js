@@ -1,5 +1,5 @@
 /* global document, location, history, URLSearchParams, FormData, setTimeout */
-import { api, formatBytes, formatDate, h, imagePath, markCurrentPage, resultView, showImage, statusBadge } from './common.js';
+import { api, ApiError, formatBytes, formatDate, h, imagePath, markCurrentPage, resultView, showImage, statusBadge } from './common.js';
 
 markCurrentPage();
 
@@ -102,6 +102,14 @@ async function load() {
         ? `No images${filtered ? ' match these filters' : ' yet'}.`
         : 'No more images.';
   } catch (caught) {
+    if (caught instanceof ApiError && caught.type === 'invalid-continuation-token' && page > 0) {
+      // The token outlived its key (a deployment) or its listing: start again at the first page.
+      tokens = [undefined];
+      page = 0;
+      await load();
+      status.textContent = `The listing had to start again: ${status.textContent}`;
+      return;
+    }
     gallery.replaceChildren();
     status.textContent = '';
     showError(caught.message);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/lib/api/routes';
 import { APP_SETTINGS } from '../../src/lib/config';
+import { PROBLEM_TYPES } from '../../src/lib/problem';
 
 const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
 
@@ -22,5 +23,14 @@ describe('README', () => {
       const documented = readme.includes(`${route.method} ${path}`) || (route.route.endsWith('{derivative}') && readme.includes(`${route.method} ${path.replace('{derivative}', 'thumbnail')}`));
       expect(documented, `${route.method} ${path} in the README`).toBe(true);
     }
+  });
+
+  it('lists every problem type with its status, and nothing else', () => {
+    const section = readme.slice(readme.indexOf('## Problem types'), readme.indexOf('\n## ', readme.indexOf('## Problem types') + 1));
+    const rows = section.split('\n').filter((line) => /^\| `[a-z-]+` \| \d{3} \|/.test(line));
+    expect(rows.map((row) => row.split(' | ').slice(0, 2).join(' | '))).toEqual(
+      Object.entries(PROBLEM_TYPES).map(([name, { status }]) => `| \`${name}\` | ${status}`),
+    );
+    expect(section).toContain('urn:image-pipeline:problem:<name>');
   });
 });

@@ -198,6 +198,26 @@ describe.skipIf(Boolean(browserSkipReason))('web app in Chromium', () => {
     expect(page.problems).toEqual([]);
   });
 
+  it('starts Results again at the first page when the API refuses a continuation token (by its problem type)', async () => {
+    const page = await newPage(desktop, [/status of 400/]);
+    // Pages of three, and every continuation token altered on its way: the real API answers 400 invalid-continuation-token.
+    await page.route('**/api/images?**', (route) => {
+      const url = new URL(route.request().url());
+      url.searchParams.set('limit', '3');
+      if (url.searchParams.has('continuationToken')) url.searchParams.set('continuationToken', `${url.searchParams.get('continuationToken')}x`);
+      return route.continue({ url: url.toString() });
+    });
+    await page.goto(`${host.webUrl}results.html`);
+    await expect.poll(() => page.locator('#page-label').textContent()).toBe('Page 1');
+    const first = await page.locator('.gallery-item').evaluateAll((items) => items.map((item) => item.getAttribute('data-id')));
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^The listing had to start again: Showing 3 images on page 1/);
+    expect(await page.locator('#page-label').textContent()).toBe('Page 1');
+    expect(await page.locator('.gallery-item').evaluateAll((items) => items.map((item) => item.getAttribute('data-id')))).toEqual(first);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    expect(page.problems).toEqual([]);
+  });
+
   it('takes a whole folder from the folder picker, leaving hidden files out', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'web-batch-'));
     await mkdir(join(folder, 'holiday', 'day 2'), { recursive: true });
