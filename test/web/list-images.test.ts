@@ -85,7 +85,8 @@ describe('GET /api/images', () => {
     expect(body.items).toHaveLength(20);
     expect(body.items[0].links.self).toBe(`${host.apiUrl}/images/${body.items[0].id}`);
     expect(body.items[0]).not.toHaveProperty('partitionKey');
-    expect(body.continuationToken).toMatch(/^[\w-]+$/);
+    // Signed: a base64url payload and its base64url HMAC, URL-safe as they are.
+    expect(body.continuationToken).toMatch(/^[\w-]+\.[\w-]+$/);
     expect(body.links.next).toContain(`continuationToken=${body.continuationToken}`);
   });
 
