@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { handle, WEB_ROUTES } from '../lib/api/routes';
+import { handle, httpMethods, WEB_ROUTES } from '../lib/api/routes';
 import type { Services } from '../lib/services';
 
 // The static file handlers use no services: a page load never waits for (or fails with) storage or Cosmos clients.
@@ -8,7 +8,7 @@ const NO_SERVICES = {} as Services;
 // The web app's pages and scripts are public; every API call they make still needs a function key (see README).
 for (const route of WEB_ROUTES) {
   app.http(route.name, {
-    methods: [route.method],
+    methods: httpMethods(route.method),
     route: route.route,
     authLevel: 'anonymous',
     handler: (request, context) => handle(route, request, NO_SERVICES, context),

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ApiRequest, ApiResponse } from '../lib/api/http';
-import type { Route } from '../lib/api/routes';
+import { httpMethods, type Route } from '../lib/api/routes';
 import { problem, ProblemError, toProblem, type ProblemType } from '../lib/problem';
 
 export type Dispatch = (route: Route, request: ApiRequest) => Promise<ApiResponse>;
@@ -137,7 +137,7 @@ function watchBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number,
  */
 export function createApiServer(routes: Route[], dispatch: Dispatch, options: ApiServerOptions): Server {
   const compiled = routes.map((route) => ({ route, match: matcher(route.route) }));
-  const allowed = (methods: string[]) => [...new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))), 'OPTIONS'].join(', ');
+  const allowed = (methods: Array<Route['method']>) => [...new Set(methods.flatMap(httpMethods)), 'OPTIONS'].join(', ');
 
   function route(req: IncomingMessage, url: URL): ApiResponse | { route: Route; request: ApiRequest } {
     const path = url.pathname;

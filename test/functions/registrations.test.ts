@@ -45,8 +45,8 @@ const call = (registration: Registration, ...args: unknown[]) => registration.ha
 describe('Azure registrations (src/functions)', () => {
   it('declare the HTTP routes with function-level keys', () => {
     expect(trigger('uploadImage')).toMatchObject({ type: 'httpTrigger', route: 'images', methods: ['POST'], authLevel: 'function' });
-    expect(trigger('getImage')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}', methods: ['GET'], authLevel: 'function' });
-    expect(trigger('getImageDerivative')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}/{derivative}', methods: ['GET'] });
+    expect(trigger('getImage')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}', methods: ['GET', 'HEAD'], authLevel: 'function' });
+    expect(trigger('getImageDerivative')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}/{derivative}', methods: ['GET', 'HEAD'] });
   });
 
   it('declare the blob trigger on uploads with the Event Grid source Flex Consumption needs', () => {

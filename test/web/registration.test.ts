@@ -21,8 +21,8 @@ const call = (name: string, url: string, params: Record<string, string> = {}) =>
 
 describe('Azure registration of the web app (src/functions/web.ts)', () => {
   it('declares anonymous GET routes, so pages load without a key', () => {
-    expect(trigger('webIndex')).toMatchObject({ route: 'web', methods: ['GET'], authLevel: 'anonymous' });
-    expect(trigger('webFile')).toMatchObject({ route: 'web/{file}', methods: ['GET'], authLevel: 'anonymous' });
+    expect(trigger('webIndex')).toMatchObject({ route: 'web', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
+    expect(trigger('webFile')).toMatchObject({ route: 'web/{file}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
   });
 
   it('serves a page through the Functions request shape, with no services configured', async () => {

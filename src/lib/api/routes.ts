@@ -28,6 +28,9 @@ export const ROUTES: Route[] = [
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
 ];
 
+/** The methods a route answers: HEAD with every GET (the host sends the headers only). */
+export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
+
 /**
  * The web app's static files: anonymous in Azure (src/functions/web.ts; the pages hold no secrets, the API they
  * call keeps its function keys), served next to ROUTES by the local host.
