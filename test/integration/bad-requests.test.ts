@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemType } from '../../src/lib/problem';
@@ -149,6 +150,12 @@ for (const [name, token] of [
   ['an altered payload', () => `${Buffer.from(JSON.stringify({ s: 'x', v: '{"token":"-RID:~abc"}' })).toString('base64url')}.${state.imagesToken.split('.')[1]}`],
   ['three parts', () => `${state.imagesToken}.extra`],
   ['a batch items token', () => state.itemsToken],
+  ['the store token re-wrapped with an unkeyed filter hash', () => {
+    // What anyone could make before tokens were signed: the filter's sha256 and any store token.
+    const storeToken = (JSON.parse(Buffer.from(state.imagesToken.split('.')[0], 'base64url').toString('utf8')) as { v: string }).v;
+    const f = createHash('sha256').update(JSON.stringify([null, null, null, null, null])).digest('base64url').slice(0, 16);
+    return Buffer.from(JSON.stringify({ f, t: storeToken })).toString('base64url');
+  }],
 ] as const) {
   add(`continuationToken: ${name}`, () => get(`/api/images?limit=1&continuationToken=${encodeURIComponent(token())}`), 'invalid-continuation-token');
 }
