@@ -147,7 +147,6 @@ export function createApiServer(routes: Route[], dispatch: Dispatch, options: Ap
       if (req.method === 'OPTIONS') return { status: 204, headers: { allow: allowed(['GET']) } };
       return problemResponse(problem('method-not-allowed', `${req.method} is not allowed on /.`), path, { allow: allowed(['GET']) });
     }
-    if (req.method === 'OPTIONS' && req.url === '*') return { status: 204, headers: { allow: allowed([...new Set(routes.map((r) => r.method))]) } };
     const candidates = compiled.map(({ route, match }) => ({ route, params: match(path) })).filter((c) => c.params);
     if (!candidates.length) return problemResponse(problem('not-found', `No endpoint at ${path}.`), path);
     const allow = allowed(candidates.map((c) => c.route.method));
