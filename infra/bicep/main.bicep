@@ -140,6 +140,11 @@ param maxUploadBytes int = 26214400
 @description('MAX_IMAGE_PIXELS app setting.')
 param maxImagePixels int = 50000000
 
+@minValue(60)
+@maxValue(604800)
+@description('BATCH_RECEIVE_TIMEOUT app setting: seconds without a new record before a receiving batch is closed and processed with what arrived.')
+param batchReceiveTimeoutSeconds int = 1800
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -350,6 +355,7 @@ module functionApp 'app/function-app.bicep' = {
     imageEngine: imageEngine
     maxUploadBytes: maxUploadBytes
     maxImagePixels: maxImagePixels
+    batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [

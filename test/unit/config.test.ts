@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       imageEngine: 'sharp',
       maxUploadBytes: 26_214_400,
       maxImagePixels: 50_000_000,
+      batchReceiveTimeoutSeconds: 1800,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined },
     });
   });
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       IMAGE_ENGINE: 'jimp',
       MAX_UPLOAD_BYTES: '1048576',
       MAX_IMAGE_PIXELS: '1000000',
+      BATCH_RECEIVE_TIMEOUT: '5',
       PORT: '0',
       LOCAL_STORAGE_PATH: '/tmp/blobs',
       BLOB_WATCH_INTERVAL_MS: '50',
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
       imageEngine: 'jimp',
       maxUploadBytes: 1_048_576,
       maxImagePixels: 1_000_000,
+      batchReceiveTimeoutSeconds: 5,
       local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50 },
     });
   });
@@ -115,6 +118,7 @@ describe('loadConfig', () => {
       [{ MAX_UPLOAD_BYTES: '2000000000' }, 'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "2000000000"'],
       [{ MAX_IMAGE_PIXELS: '-1' }, 'MAX_IMAGE_PIXELS must be an integer from 1 to 1000000000, got "-1"'],
       [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535, got "70000"'],
+      [{ BATCH_RECEIVE_TIMEOUT: '0' }, 'BATCH_RECEIVE_TIMEOUT must be an integer from 1 to 604800, got "0"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });

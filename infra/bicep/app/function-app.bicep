@@ -26,6 +26,7 @@ param eventHubConsumerGroup string
 param imageEngine string
 param maxUploadBytes int
 param maxImagePixels int
+param batchReceiveTimeoutSeconds int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -124,6 +125,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MAX_UPLOAD_BYTES: string(maxUploadBytes)
     MAX_IMAGE_PIXELS: string(maxImagePixels)
     BLOB_TRIGGER_SOURCE: 'EventGrid'
+    // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
+    BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
