@@ -15,6 +15,7 @@ export const APP_SETTINGS = {
   IMAGE_ENGINE: { scope: 'azure', description: 'Image engine: sharp (fast, native) or jimp (pure JavaScript).', default: 'sharp' },
   MAX_UPLOAD_BYTES: { scope: 'azure', description: 'Largest accepted image, in bytes.', default: '26214400' },
   MAX_IMAGE_PIXELS: { scope: 'azure', description: 'Largest accepted image, in pixels (width x height), checked from the header before decoding.', default: '50000000' },
+  BATCH_RECEIVE_TIMEOUT: { scope: 'azure', description: 'Seconds without a new record after which a batch still receiving is closed: missing items fail as "never received" and what arrived is processed.', default: '1800' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder for the embedded Azurite to persist blobs in; unset keeps them in memory.' },
@@ -45,6 +46,7 @@ export interface Config {
   imageEngine: 'sharp' | 'jimp';
   maxUploadBytes: number;
   maxImagePixels: number;
+  batchReceiveTimeoutSeconds: number;
   local: {
     port: number;
     storagePath?: string;
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     imageEngine: engine,
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 1, 1024 * 1024 * 1024),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 1, 1_000_000_000),
+    batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

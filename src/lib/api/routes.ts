@@ -1,7 +1,8 @@
 import type { Logger } from '../logger';
 import { ProblemError } from '../problem';
 import type { Services } from '../services';
-import { getBatch, listBatchItems, uploadBatch } from './batches';
+import type { OrchestrationStarter } from '../orchestration/starter';
+import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
@@ -13,7 +14,10 @@ export interface Route {
   method: 'GET' | 'POST';
   /** Azure Functions route template, below the `api/` prefix. */
   route: string;
-  handler: (request: ApiRequest, services: Services) => Promise<ApiResponse>;
+  /** `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. */
+  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter) => Promise<ApiResponse>;
+  /** Starts orchestrations: Azure registers it with Durable's client input. */
+  orchestrates?: true;
 }
 
 /** Every HTTP endpoint, registered by src/functions/http.ts in Azure and served by the local host. */
@@ -23,8 +27,10 @@ export const ROUTES: Route[] = [
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
   { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
+  { name: 'listBatches', method: 'GET', route: 'batches', handler: listBatches },
   { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
+  { name: 'retryBatch', method: 'POST', route: 'batches/{id}/retry', handler: retryBatch, orchestrates: true },
 ];
 
 /**
@@ -36,10 +42,14 @@ export const WEB_ROUTES: Route[] = [
   { name: 'webFile', method: 'GET', route: 'web/{file}', handler: webFile },
 ];
 
+const noEngine = (): OrchestrationStarter => {
+  throw new Error('This route was registered without the orchestration engine.');
+};
+
 /** Runs a handler, turning ProblemErrors into problem+json and anything else into a logged 500 problem. */
-export async function handle(route: Route, request: ApiRequest, services: Services, log: Logger): Promise<ApiResponse> {
+export async function handle(route: Route, request: ApiRequest, services: Services, log: Logger, orchestrations: () => OrchestrationStarter = noEngine): Promise<ApiResponse> {
   try {
-    return await route.handler(request, services);
+    return await route.handler(request, services, orchestrations);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);
     log.error(`${route.name} failed`, error);

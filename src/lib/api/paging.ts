@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { badRequest } from '../problem';
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+// A date, or a date and time with an offset (Z or ±hh:mm); read as UTC when no time is given.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A time bound from the query, as the stored toISOString() form, so bounds compare correctly as strings. */
+export function timestamp(name: string, raw: string | null): string | undefined {
+  if (raw === null || raw === '') return undefined;
+  const time = TIMESTAMP.test(raw) ? Date.parse(raw) : NaN;
+  if (Number.isNaN(time)) throw badRequest(`${name} must be an ISO 8601 date (2024-05-01) or date-time with an offset (2024-05-01T12:00:00Z); got "${raw}".`);
+  return new Date(time).toISOString();
+}
+
+export function readLimit(raw: string | null): number {
+  if (raw === null || raw === '') return DEFAULT_LIMIT;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}; got "${raw}".`);
+  return limit;
+}
+
+/**
+ * The API's continuation tokens for a listing with these filter values: the store's token and the filters'
+ * fingerprint as one opaque URL-safe string, so a token is never replayed against a different query.
+ */
+export function continuationTokens(filter: unknown[]) {
+  const fingerprint = createHash('sha256').update(JSON.stringify(filter)).digest('base64url').slice(0, 16);
+  return {
+    encode: (token: string) => Buffer.from(JSON.stringify({ f: fingerprint, t: token })).toString('base64url'),
+    decode(raw: string | null): string | undefined {
+      if (raw === null || raw === '') return undefined;
+      let decoded: { f?: unknown; t?: unknown };
+      try {
+        decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+      } catch {
+        throw badRequest('continuationToken is not one this API issued; start again without it.');
+      }
+      if (typeof decoded?.t !== 'string' || typeof decoded.f !== 'string') throw badRequest('continuationToken is not one this API issued; start again without it.');
+      if (decoded.f !== fingerprint) throw badRequest('continuationToken belongs to a listing with other filters; send the same filters, or start again without it.');
+      return decoded.t;
+    },
+  };
+}
+
+/** Rejects query parameters a listing does not know (`code` is the function key in Azure). */
+export function checkParameters(query: URLSearchParams, known: readonly string[]): void {
+  const unknown = [...query.keys()].filter((key) => !known.includes(key) && key !== 'code');
+  if (unknown.length) throw badRequest(`Unknown query parameter ${unknown.map((k) => `"${k}"`).join(', ')}; use ${known.join(', ')}.`);
+}
+
+/** A listing's links: `first`, and `next` when there is a next page; `query` holds the filters and limit as sent. */
+export function pageLinks(path: string, query: URLSearchParams, token: string | undefined): { first: string; next?: string } {
+  const first = `${path}${query.size ? `?${query}` : ''}`;
+  if (!token) return { first };
+  const next = new URLSearchParams(query);
+  next.set('continuationToken', token);
+  return { first, next: `${path}?${next}` };
+}
