@@ -39,13 +39,3 @@ export async function writeDeadLetter(blobs: BlobStore, name: string, record: Ra
   };
   await blobs.put(BLOB_CONTAINERS.deadletter, name, Buffer.from(JSON.stringify(letter)), { contentType: 'application/json' });
 }
-
-/** The reasons of a batch's dead letters by item index, for items that have no document of their own. */
-export async function deadLetterReasons(blobs: BlobStore, batchId: string): Promise<Map<number, string>> {
-  const reasons = new Map<number, string>();
-  for await (const { name } of blobs.list(BLOB_CONTAINERS.deadletter, `${batchId}/`)) {
-    const blob = await blobs.get(BLOB_CONTAINERS.deadletter, name);
-    if (blob) reasons.set(Number(name.slice(batchId.length + 1)), (JSON.parse(blob.bytes.toString('utf8')) as DeadLetter).reason);
-  }
-  return reasons;
-}

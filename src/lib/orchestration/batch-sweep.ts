@@ -5,13 +5,12 @@ import { failedImage, queuedImage } from '../results/image-document';
 import type { Services } from '../services';
 import { NEVER_RECEIVED, type BatchDocument } from '../batch/batch-document';
 import { allBatches, allItems } from '../batch/batch-store';
-import { deadLetterReasons } from '../batch/dead-letter';
 import { itemDocumentId } from '../batch/record';
 import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
 import type { OrchestrationStarter } from './starter';
 
 export interface SweepDeps {
-  services: Pick<Services, 'blobs' | 'images' | 'batches' | 'engine'>;
+  services: Pick<Services, 'images' | 'batches' | 'engine'>;
   starter: OrchestrationStarter;
   log: Logger;
   /** BATCH_RECEIVE_TIMEOUT. */
@@ -30,20 +29,20 @@ export interface SweepResult {
 
 /**
  * Starts processing a batch that is `processing`: for a batch whose receive window closed, first every item that has
- * no document fails (with its dead letter's reason, or "never received"); then the orchestration, once. Repeatable.
+ * no document fails as "never received" (every record ingest took has a document: ingest throws, for its trigger to
+ * retry, rather than leave one without); then the orchestration, once. Repeatable.
  */
 async function startProcessing(deps: SweepDeps, batch: BatchDocument, now: Date): Promise<void> {
-  const { images, blobs, batches, engine } = deps.services;
+  const { images, batches, engine } = deps.services;
   const retry = <T>(fn: () => Promise<T>) => withRetries(fn, deps.retry);
   if (batch.closedAt) {
     const present = new Set((await retry(() => allItems(batches, batch.id))).map((doc) => doc.itemIndex));
     const missing = Array.from({ length: batch.itemCount }, (_, index) => index).filter((index) => !present.has(index));
-    const deadLetters = missing.length ? await retry(() => deadLetterReasons(blobs, batch.id)) : new Map<number, string>();
     for (const index of missing) {
       const source = { container: BLOB_CONTAINERS.batches, blob: '', bytes: 0, sha256: '', uploadedAt: now.toISOString() };
       const queued = queuedImage({ id: itemDocumentId(batch.id, index), partitionKey: batch.id, batchId: batch.id, itemIndex: index, source }, now);
       // create, not upsert: a record that arrived meanwhile keeps its item.
-      await retry(() => images.create(failedImage(queued, deadLetters.get(index) ?? NEVER_RECEIVED, engine.name, now)));
+      await retry(() => images.create(failedImage(queued, NEVER_RECEIVED, engine.name, now)));
     }
     if (missing.length) deps.log.warn(`batch ${batch.id}: receive window closed with ${missing.length} of ${batch.itemCount} items missing`);
   }

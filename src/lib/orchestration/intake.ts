@@ -67,11 +67,12 @@ function rejectionId(batchId: string, record: RawRecord): string {
 
 /**
  * The ingest handler behind the Event Hubs trigger and the local streams. Azure's trigger moves its checkpoint on
- * even when this throws, so nothing may depend on a redelivery: transient storage and Cosmos errors are retried
- * here; a record that still cannot be stored is dead-lettered and becomes a failed item with the reason; a record
- * that cannot join its batch is kept with the reason. Only when even that cannot be written (or a batch document
- * cannot be read or written) does the call throw, after every other record is done, so the trigger's retry policy
- * runs it again; records already stored are then recognised and skipped.
+ * when this throws unless its retry policy runs it again, so every record ends accounted for: stored; or, when it
+ * still cannot be stored after in-call retries of transient errors, dead-lettered and a failed item with the reason;
+ * or, when it cannot join its batch, kept with the reason. Only when even that cannot be written (or a batch document
+ * cannot be read or written: storage or Cosmos down) does the call throw, after every other record is done, and the
+ * trigger's retry policy (src/functions/ingest.ts: for ever, with backoff) runs it again; records already accounted
+ * for are then recognised and skipped.
  */
 export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Promise<IngestResult> {
   const { services, log } = deps;
@@ -114,33 +115,20 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
   }
 
   /**
-   * A record whose item could not be stored, after the retries: its dead letter, then a failed item saying why. The
-   * record is safe once either is written (the receive-timeout sweep turns a dead letter without an item into a
-   * failed item); only when both fail does it throw, for the trigger to run the call again.
+   * A record whose item could not be stored, after the retries: its dead letter, then a failed item saying why.
+   * Either write failing throws (the failed item is never written without its dead letter), so the call ends in
+   * an error and the trigger's retry policy delivers the record again.
    */
   async function deadLetter(entry: Entry, error: unknown): Promise<Outcome> {
     const { record, parsed, placement } = entry;
     const name = deadLetterName(placement.batchId, placement.index);
-    let reason = `The record could not be stored: ${errorMessage(error)}`;
-    const kept = await retry(() => writeDeadLetter(services.blobs, name, record, reason)).then(
-      () => true,
-      (deadLetterError: unknown) => {
-        log.error(`batch ${placement.batchId}: dead letter ${name} not written`, deadLetterError);
-        return false;
-      },
-    );
-    if (kept) reason += ` It is kept in ${BLOB_CONTAINERS.deadletter}/${name}.`;
+    const reason = `The record could not be stored (${errorMessage(error)}); it is kept in ${BLOB_CONTAINERS.deadletter}/${name}.`;
+    await retry(() => writeDeadLetter(services.blobs, name, record, reason));
     const id = itemDocumentId(placement.batchId, placement.index);
     const now = new Date();
     const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
-    const listed = await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now))).then(
-      () => true,
-      (docError: unknown) => {
-        if (!kept) throw new AggregateError([error, docError], `batch ${placement.batchId}: item ${placement.index} could neither be stored nor dead-lettered`);
-        return false;
-      },
-    );
-    log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered${listed ? '' : ' (its failed item is written when the batch closes)'}: ${reason}`);
+    await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now)));
+    log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`);
     return 'deadLettered';
   }
 
