@@ -172,9 +172,13 @@ describe('faults during item processing (activities, retried by the orchestrator
 
     w.faults.cosmos.heal();
     const request = { method: 'POST', url: `http://localhost/api/batches/${BATCH}/retry`, headers: new Headers(), params: { id: BATCH }, body: null };
-    const response = await retryBatch(request, w.services, () => w.engine.starter);
-    expect(response.status).toBe(202);
-    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'processing', retries: 1, instanceId: `${BATCH}:retry:1` });
+    const [response, concurrent] = await Promise.allSettled([retryBatch(request, w.services, () => w.engine.starter), retryBatch(request, w.services, () => w.engine.starter)]);
+    // Of two retries at once, one goes through; the other is told the batch is no longer ended.
+    expect(concurrent).toMatchObject({ status: 'rejected', reason: { status: 409 } });
+    if (response.status !== 'fulfilled') throw response.reason;
+    await expect(retryBatch(request, w.services, () => w.engine.starter)).rejects.toMatchObject({ status: 409, detail: `Batch ${BATCH} is processing; only an ended batch (completed, incomplete or failed) can be retried.` });
+    expect(response.value.status).toBe(202);
+    expect(JSON.parse(String(response.value.body))).toMatchObject({ status: 'processing', retries: 1, instanceId: `${BATCH}:retry:1` });
     const retried = await w.ended(`${BATCH}:retry:1`);
     expect(retried).toMatchObject({ status: 'completed', retries: 1, failure: null, summary: { counts: { succeeded: COUNT, failed: 0 } } });
     await w.everyRecordAccountedFor();

@@ -29,8 +29,12 @@ export interface BatchView {
     sizes: { totalBytes: number; buckets: Record<string, number> };
     duplicateGroups: Array<{ perceptualHash: string; items: number[] }>;
     failures: Array<{ index: number; fileName?: string; reason: string }>;
+    finishedAt?: string;
   };
   callback?: { delivered: boolean; status?: number };
+  retries?: number;
+  failure?: { reason: string; at: string } | null;
+  rejected?: Array<{ index?: number; fileName?: string; reason: string; headers: Record<string, string> }>;
 }
 
 /** Polls GET /api/batches/{id} until the batch has ended (completed, incomplete or failed). */
