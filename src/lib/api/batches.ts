@@ -8,8 +8,7 @@ import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatu
 import type { BatchFilter } from '../batch/batch-store';
 import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
 import type { OrchestrationStarter } from '../orchestration/starter';
-import { isStatus } from '../results/cosmos';
-import { checkParameters, continuationTokens, pageLinks, readLimit, timestamp } from './paging';
+import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
 import { readForm } from './read-form';
 import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
 
@@ -156,14 +155,7 @@ export async function listBatches(request: ApiRequest, services: Services): Prom
   const limit = readLimit(query.get('limit'));
   const tokens = continuationTokens([filter.status, filter.updatedBefore]);
   const continuationToken = tokens.decode(query.get('continuationToken'));
-  let page;
-  try {
-    page = await services.batches.list(filter, { limit, continuationToken });
-  } catch (error) {
-    // A token that decodes but that Cosmos DB cannot resume from (expired, or from another account).
-    if (continuationToken && isStatus(error, 400)) throw badRequest('continuationToken can no longer be used; start again without it.');
-    throw error;
-  }
+  const page = await resumable(continuationToken, () => services.batches.list(filter, { limit, continuationToken }));
   const base = apiBase(request);
   const canonical = new URLSearchParams();
   for (const name of ['status', 'updatedBefore', 'limit']) {

@@ -1,13 +1,12 @@
 import { MIME_TYPES } from '../images/sniff';
 import { BATCH_ID_PATTERN } from '../batch/record';
 import { badRequest } from '../problem';
-import { isStatus } from '../results/cosmos';
 import type { ImageStatus } from '../results/image-document';
 import type { ImageFilter } from '../results/result-store';
 import type { Services } from '../services';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
-import { checkParameters, continuationTokens, pageLinks, readLimit, timestamp } from './paging';
+import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
 
 const STATUSES: readonly ImageStatus[] = ['queued', 'processing', 'succeeded', 'failed'];
 const FORMATS = Object.keys(MIME_TYPES);
@@ -37,14 +36,7 @@ export async function listImages(request: ApiRequest, services: Services): Promi
   const limit = readLimit(url.searchParams.get('limit'));
   const tokens = continuationTokens([filter.status, filter.format, filter.from, filter.to, filter.batchId]);
   const continuationToken = tokens.decode(url.searchParams.get('continuationToken'));
-  let page;
-  try {
-    page = await services.images.list(filter, { limit, continuationToken });
-  } catch (error) {
-    // A token that decodes but that Cosmos DB cannot resume from (expired, or from another account).
-    if (continuationToken && isStatus(error, 400)) throw badRequest('continuationToken can no longer be used; start again without it.');
-    throw error;
-  }
+  const page = await resumable(continuationToken, () => services.images.list(filter, { limit, continuationToken }));
   const base = apiBase(request);
   const query = new URLSearchParams();
   const { status, format, batchId } = filter;

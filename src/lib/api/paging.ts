@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badRequest } from '../problem';
+import { isStatus } from '../results/cosmos';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -58,4 +59,14 @@ export function pageLinks(path: string, query: URLSearchParams, token: string | 
   const next = new URLSearchParams(query);
   next.set('continuationToken', token);
   return { first, next: `${path}?${next}` };
+}
+
+/** Runs a store's listing; a token that decodes but that the store cannot resume from (expired, another account) is a 400. */
+export async function resumable<T>(continuationToken: string | undefined, list: () => Promise<T>): Promise<T> {
+  try {
+    return await list();
+  } catch (error) {
+    if (continuationToken && isStatus(error, 400)) throw badRequest('continuationToken can no longer be used; start again without it.');
+    throw error;
+  }
 }

@@ -1,3 +1,4 @@
+import { memoryPage } from '../memory-page';
 import type { ImageStatus } from '../results/image-document';
 import type { MemoryImageResults } from '../results/memory-image-results';
 import type { BatchDocument, BatchStatus, RejectedRecord } from './batch-document';
@@ -43,13 +44,8 @@ export class MemoryBatchStore implements BatchStore {
     const matching = [...this.batches.values()]
       .filter((b) => (filter.status === undefined || b.status === filter.status) && (filter.updatedBefore === undefined || b.updatedAt < filter.updatedBefore))
       .sort(oldestFirst);
-    const after = page.continuationToken ? (JSON.parse(Buffer.from(page.continuationToken, 'base64url').toString('utf8')) as BatchDocument) : undefined;
-    const start = after ? matching.findIndex((b) => oldestFirst(b, after) > 0) : 0;
-    const items = start < 0 ? [] : matching.slice(start, start + page.limit);
-    const last = items.at(-1);
-    const more = start >= 0 && start + page.limit < matching.length;
-    const token = more && last ? Buffer.from(JSON.stringify({ updatedAt: last.updatedAt, id: last.id })).toString('base64url') : undefined;
-    return { items: items.map(copy), continuationToken: token };
+    const { items, continuationToken } = memoryPage(matching, oldestFirst, ({ updatedAt, id }) => ({ updatedAt, id }), page.limit, page.continuationToken);
+    return { items: items.map(copy), continuationToken };
   }
 
   async countItems(batchId: string, itemCount: number, status?: ImageStatus): Promise<number> {

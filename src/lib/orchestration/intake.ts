@@ -212,7 +212,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       // The receive timeout counts from the last record.
       if (batch.status === 'receiving') await retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
       await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
-      if (await startWhenComplete(deps, batch)) result.started.push(batchId);
+      if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
     } catch (error) {
       errors.push(error);
     }
@@ -227,9 +227,8 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
  * Completeness comes from the documents (several trigger instances ingest in parallel). The start is guarded by the
  * batch status, read after this call's items are stored, and by the engine (instance id = batch id, started once).
  */
-async function startWhenComplete(deps: IngestDeps, batch: BatchDocument): Promise<boolean> {
+async function startWhenComplete(deps: IngestDeps, batch: BatchDocument, retry: <T>(fn: () => Promise<T>) => Promise<T>): Promise<boolean> {
   const store = deps.services.batches;
-  const retry = <T>(fn: () => Promise<T>) => withRetries(fn, deps.retry);
   const current = await retry(() => store.get(batch.id));
   if (current?.status !== 'receiving') return false;
   if ((await retry(() => store.countItems(batch.id, batch.itemCount))) < batch.itemCount) return false;

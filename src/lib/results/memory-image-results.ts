@@ -1,3 +1,4 @@
+import { memoryPage } from '../memory-page';
 import type { ImageDocument } from './image-document';
 import type { ImageFilter, ImagePage, ImageResults } from './result-store';
 
@@ -46,13 +47,7 @@ export class MemoryImageResults implements ImageResults {
           (filter.batchId === undefined || d.batchId === filter.batchId),
       )
       .sort(newestFirst);
-    const after = page.continuationToken ? (JSON.parse(Buffer.from(page.continuationToken, 'base64url').toString('utf8')) as ImageDocument) : undefined;
-    const start = after ? matching.findIndex((d) => newestFirst(d, after) > 0) : 0;
-    const items = start < 0 ? [] : matching.slice(start, start + page.limit);
-    const last = items.at(-1);
-    const more = start >= 0 && start + page.limit < matching.length;
-    const token = more && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, partitionKey: last.partitionKey, id: last.id })).toString('base64url') : undefined;
-    return { items, continuationToken: token };
+    return memoryPage(matching, newestFirst, ({ createdAt, partitionKey, id }) => ({ createdAt, partitionKey, id }), page.limit, page.continuationToken);
   }
 
   /** Not part of the port: every document (copies), for MemoryBatchStore's queries over a batch's items. */
