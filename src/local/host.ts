@@ -70,6 +70,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     const timeoutSeconds = config.batchReceiveTimeoutSeconds;
     const sweeper = sweepEvery(timeoutSeconds, () => sweepBatches({ services, starter: batches.runner, log, timeoutSeconds }), log);
     stops.unshift(sweeper.stop);
+    notes.push(`Batch receive timeout: ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), swept by a timer as in Azure`);
 
     const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.runner));
     await new Promise<void>((resolve, reject) => {
