@@ -1,13 +1,10 @@
 import * as df from 'durable-functions';
 import type { InstanceState, OrchestrationStarter } from '../lib/orchestration/starter';
 
-/** The two calls of durable-functions' client the starter makes. */
-export type DurableClientLike = Pick<df.DurableClient, 'getStatus' | 'startNew'>;
-
 const ENDED_FAILED = new Set<string>([df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated, df.OrchestrationRuntimeStatus.Canceled]);
 
 /** Durable's client as the orchestration port: instance ids are chosen by the caller, and each is started at most once. */
-export function durableStarter(client: DurableClientLike): OrchestrationStarter {
+function durableStarter(client: df.DurableClient): OrchestrationStarter {
   async function state(instanceId: string): Promise<InstanceState | undefined> {
     let status: df.DurableOrchestrationStatus;
     try {

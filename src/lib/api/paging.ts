@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { badRequest } from '../problem';
 import { isStatus } from '../results/cosmos';
 
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 
 // A date, or a date and time with an offset (Z or ±hh:mm); read as UTC when no time is given.
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;

@@ -13,7 +13,7 @@ export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | '
 export type Activity = (input: unknown) => Promise<unknown>;
 
 /** Why an item that no chunk finished fails: the summary runs after every chunk, so it will not be processed now. */
-export const UNFINISHED = 'Processing did not finish: its part of the batch orchestration failed. Retry the batch to process it again.';
+const UNFINISHED = 'Processing did not finish: its part of the batch orchestration failed. Retry the batch to process it again.';
 
 /**
  * The batch activities: the only place batch items are processed, through the same processImage and
