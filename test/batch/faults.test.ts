@@ -8,6 +8,7 @@ import { sweepBatches } from '../../src/lib/orchestration/batch-sweep';
 import { ingestRecords } from '../../src/lib/orchestration/intake';
 import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
 import type { RetryPolicy } from '../../src/lib/retry';
+import type { ImageDocument } from '../../src/lib/results/image-document';
 import { collectingLogger, deliverAsEventHubs } from '../support/event-hub-trigger';
 import { cosmosError, storageError } from '../support/faults';
 import { encodeImage, solidRaster } from '../support/images';
@@ -332,6 +333,24 @@ describe('the receive window (sweepBatches, as the timer runs it)', () => {
     expect(await w.memory.batches.rejections(BATCH, 10)).toEqual([expect.objectContaining({ index: 2, fileName: 'photo-2.png', reason: BATCH_ALREADY_ENDED })]);
     expect(await w.memory.batches.get(BATCH)).toEqual(ended);
     expect(await sweep(later(200))).toEqual({ closed: [], resumed: [], failed: [] });
+  });
+
+  it('a record racing the close is rejected as "batch already ended" and kept, never taken for a redelivery', async () => {
+    const w = await world();
+    const batch = records(await files);
+    await w.ingest(batch.slice(0, 2));
+    // The sweep closes the window just as item 2 is about to be written: its "never received" item wins the race.
+    let closed = false;
+    w.faults.cosmos.fail(['create'], Infinity, () => cosmosError(500), (doc) => {
+      if (!closed && (doc as { id?: string }).id === itemDocumentId(BATCH, 2)) {
+        closed = true;
+        void w.memory.batches.update(BATCH, { status: 'processing', closedAt: new Date().toISOString() });
+        void w.memory.images.create({ ...(doc as ImageDocument), status: 'failed', error: { reason: 'never received' } });
+      }
+      return false;
+    });
+    expect(await w.ingest(batch.slice(2))).toMatchObject({ accepted: 1, rejected: 1, duplicates: 0 });
+    expect(await w.memory.batches.rejections(BATCH, 10)).toEqual([expect.objectContaining({ index: 2, reason: BATCH_ALREADY_ENDED })]);
   });
 
   it('starts a batch left processing without an orchestration (a crash between closing and starting)', async () => {

@@ -4,7 +4,7 @@ import { encodeImage, solidRaster } from '../support/images';
 import { startBatchHost, waitForBatch, type BatchView } from './host';
 
 /** Seconds without a record before a receiving batch is closed: short, so the test sees the window close. */
-const TIMEOUT_SECONDS = 2;
+const TIMEOUT_SECONDS = 3;
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
 

@@ -155,7 +155,12 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     const id = itemDocumentId(batchId, index);
     const now = new Date();
     const fields = { id, partitionKey: batchId, batchId, itemIndex: index };
-    const create = async (doc: ImageDocument): Promise<Outcome> => ((await retry(() => services.images.create(doc))) ? 'accepted' : 'duplicates');
+    const create = async (doc: ImageDocument): Promise<Outcome> => {
+      if (await retry(() => services.images.create(doc))) return 'accepted';
+      // Someone was first: another delivery of this record, or the receive window closing ("never received").
+      const existing = await retry(() => services.images.get(id, batchId));
+      return existing ? redelivered({ record, parsed, placement }, existing) : 'duplicates';
+    };
     const fail = (reason: string, source?: ImageSource) => {
       const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, parsed.fileName, undefined, now) }, now);
       return create(failedImage(queued, reason, services.engine.name, now));
@@ -209,9 +214,12 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       const first = entries.find((e) => e.parsed.ok) ?? entries[0];
       const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
       const batch = await retry(() => services.batches.ensure(newBatch(batchId, first.placement.count, callbackUrl)));
-      // The receive timeout counts from the last record.
-      if (batch.status === 'receiving') await retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
+      // The receive timeout counts from the last record: touched before this call's records (so the window does not
+      // close while they are stored, unless that takes longer than the timeout) and after them.
+      const touch = () => retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
+      if (batch.status === 'receiving') await touch();
       await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
+      if (batch.status === 'receiving') await touch();
       if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
     } catch (error) {
       errors.push(error);
