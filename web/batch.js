@@ -163,7 +163,7 @@ function renderItemResults(items) {
   }
 }
 
-/** Polls GET /api/batches/{id} until the batch is complete, then shows its summary. */
+/** Polls GET /api/batches/{id} until the batch has ended, then shows its summary (or why it failed). */
 async function follow(id) {
   let last = '';
   let delay = 500;
@@ -187,11 +187,15 @@ async function follow(id) {
       delay = Math.min(delay * 1.5, 5000);
     }
     if (rows.length && batch.itemCount <= 200) renderItemResults(await batchItems(id));
-    if (batch.status === 'completed' && batch.summary) {
+    if ((batch.status === 'completed' || batch.status === 'incomplete') && batch.summary) {
       const items = await batchItems(id);
       if (rows.length) renderItemResults(items);
       renderSummary(batch, items);
-      say(`Batch complete: ${batch.summary.counts.succeeded} succeeded, ${batch.summary.counts.failed} failed.`);
+      say(`Batch ${batch.status === 'completed' ? 'complete' : 'incomplete (items never received)'}: ${batch.summary.counts.succeeded} succeeded, ${batch.summary.counts.failed} failed.`);
+      return;
+    }
+    if (batch.status === 'failed') {
+      say(`Batch failed: ${batch.failure?.reason ?? 'no reason given'}`);
       return;
     }
     await sleep(delay);

@@ -147,6 +147,11 @@ param callbackAllowedHosts string = ''
 @description('CONTINUATION_TOKEN_KEY app setting: signs listing continuation tokens. A new random key on each deployment unless given; tokens issued before a deployment are then refused (400) and listings start again.')
 param continuationTokenKey string = newGuid()
 
+@minValue(60)
+@maxValue(604800)
+@description('BATCH_RECEIVE_TIMEOUT app setting: seconds without a new record before a receiving batch is closed and processed with what arrived.')
+param batchReceiveTimeoutSeconds int = 1800
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -359,6 +364,7 @@ module functionApp 'app/function-app.bicep' = {
     maxImagePixels: maxImagePixels
     callbackAllowedHosts: callbackAllowedHosts
     continuationTokenKey: continuationTokenKey
+    batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasEnded, type BatchStatus } from '../lib/batch/batch-document';
 import { progressBar } from './progress';
 
 export interface BatchStatusView {
@@ -10,7 +11,7 @@ export interface BatchStatusView {
 }
 
 /**
- * Polls GET /api/batches/{id} until the batch completes. A 404 means no record has been ingested yet (a Kafka batch
+ * Polls GET /api/batches/{id} until the batch has ended (completed, incomplete or failed). A 404 means no record has been ingested yet (a Kafka batch
  * has no document until its first record arrives), so it is waited out like any other progress.
  */
 export async function waitForSummary(options: { api: string; batchId: string; itemCount: number; code?: string; timeoutSeconds: number; intervalMs?: number }): Promise<BatchStatusView> {
@@ -23,14 +24,14 @@ export async function waitForSummary(options: { api: string; batchId: string; it
     if (response.status === 200) {
       const batch = (await response.json()) as BatchStatusView;
       bar.update(batch.processed, batch.status);
-      if (batch.status === 'completed') {
+      if (hasEnded(batch.status as BatchStatus)) {
         bar.done(batch.status);
         return batch;
       }
     } else if (response.status !== 404) {
       throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
     }
-    if (Date.now() > deadline) throw new Error(`The batch did not complete within ${options.timeoutSeconds} s.`);
+    if (Date.now() > deadline) throw new Error(`The batch did not end within ${options.timeoutSeconds} s.`);
     await sleep(options.intervalMs ?? 1000);
   }
 }

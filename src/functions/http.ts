@@ -1,5 +1,7 @@
 import { app } from '@azure/functions';
+import * as df from 'durable-functions';
 import { handle, httpMethods, ROUTES } from '../lib/api/routes';
+import { invocationStarter } from './durable-starter';
 import { azureServices } from './services';
 
 for (const route of ROUTES) {
@@ -7,6 +9,7 @@ for (const route of ROUTES) {
     methods: httpMethods(route.method),
     route: route.route,
     authLevel: 'function',
-    handler: async (request, context) => handle(route, request, azureServices, context),
+    ...(route.orchestrates ? { extraInputs: [df.input.durableClient()] } : {}),
+    handler: async (request, context) => handle(route, request, azureServices, context, () => invocationStarter(context)),
   });
 }

@@ -16,6 +16,7 @@ export const APP_SETTINGS = {
   IMAGE_ENGINE: { scope: 'azure', description: 'Image engine: sharp (fast, native) or jimp (pure JavaScript).', default: 'sharp' },
   MAX_UPLOAD_BYTES: { scope: 'azure', description: 'Largest accepted image, in bytes.', default: '26214400' },
   MAX_IMAGE_PIXELS: { scope: 'azure', description: 'Largest accepted image, in pixels (width x height), checked from the header before decoding.', default: '50000000' },
+  BATCH_RECEIVE_TIMEOUT: { scope: 'azure', description: 'Seconds without a new record after which a batch still receiving is closed: missing items fail as "never received" and what arrived is processed.', default: '1800' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
@@ -52,6 +53,7 @@ export interface Config {
   callbackAllowedHosts: string[];
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
+  batchReceiveTimeoutSeconds: number;
   local: {
     port: number;
     storagePath?: string;
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 1, 1_000_000_000),
     callbackAllowedHosts,
     continuationTokenKey,
+    batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

@@ -3,6 +3,8 @@ export const BLOB_CONTAINERS = {
   uploads: 'uploads',
   derived: 'derived',
   batches: 'batches',
+  /** Batch records that could not be stored, or placed in any batch: never dropped (README "When things fail"). */
+  deadletter: 'deadletter',
 } as const;
 
 /**

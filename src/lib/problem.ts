@@ -9,6 +9,7 @@ export const PROBLEM_TYPES = {
   'not-found': { status: 404, title: 'Not Found', when: 'no such endpoint, image, batch, derivative or web file' },
   'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'the path exists but not for this method (`Allow` lists those it has)' },
   'request-timeout': { status: 408, title: 'Request Timeout', when: 'the headers or the body stopped arriving (a `Content-Length` longer than the body sent)' },
+  'conflict': { status: 409, title: 'Conflict', when: 'the request conflicts with the current state of the resource' },
   'length-required': { status: 411, title: 'Length Required', when: 'an upload without `Content-Length` (chunked)' },
   'content-too-large': { status: 413, title: 'Content Too Large', when: 'the request body is over the limit' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type', when: 'the `Content-Type` is not one the endpoint takes' },
@@ -20,7 +21,7 @@ export const PROBLEM_TYPES = {
   // Specific types.
   'malformed-request': { status: 400, title: 'Malformed Request', when: 'the HTTP request cannot be parsed: request line, percent-escapes in the path, `Host`, `Content-Length`' },
   'invalid-id': { status: 400, title: 'Invalid Id', when: 'an image or batch id that does not match its pattern' },
-  'invalid-query': { status: 400, title: 'Invalid Query Parameter', when: 'an unknown query parameter or a value out of range (`wait`, `limit`, `status`, `format`, `from`, `to`, `batch`)' },
+  'invalid-query': { status: 400, title: 'Invalid Query Parameter', when: 'an unknown query parameter or a value out of range (`wait`, `limit`, `status`, `format`, `from`, `to`, `batch`, `updatedBefore`)' },
   'invalid-continuation-token': { status: 400, title: 'Invalid Continuation Token', when: 'a `continuationToken` this API did not issue, altered, issued for other filters, or expired: start again without it' },
   'invalid-form': { status: 400, title: 'Invalid Form', when: 'a multipart body that is malformed, or does not have the fields the endpoint needs' },
   'callback-not-allowed': { status: 400, title: 'Callback Not Allowed', when: '`callbackUrl` is not http(s), or reaches a loopback, link-local, platform or (unless allowed) private address' },
@@ -31,6 +32,7 @@ export const PROBLEM_TYPES = {
   'unreadable-image-header': { status: 422, title: 'Unreadable Image Header', when: 'the header cannot be read or gives no dimensions' },
   'too-many-pixels': { status: 422, title: 'Too Many Pixels', when: 'the header gives more than `MAX_IMAGE_PIXELS` pixels' },
   'truncated-image': { status: 422, title: 'Truncated Image', when: 'a JPEG without its end marker, a PNG without a complete `IEND` chunk' },
+  'batch-not-retryable': { status: 409, title: 'Batch Not Retryable', when: 'a retry of a batch that has not ended, or that another retry is already moving on' },
   'derivative-not-ready': { status: 404, title: 'Derivative Not Ready', when: 'the image exists but has no such derivative (yet, or it failed): see `imageStatus`' },
   'dependency-unavailable': { status: 503, title: 'Dependency Unavailable', when: 'Cosmos DB or blob storage cannot be reached (or restarted empty and is being set up again): retry after `Retry-After` seconds' },
   'batch-stream-unavailable': { status: 503, title: 'Batch Stream Unavailable', when: 'batch uploads need a batch stream (`EVENTHUB_CONNECTION`)' },
@@ -43,7 +45,7 @@ export const PROBLEM_TYPE_PREFIX = 'urn:image-pipeline:problem:';
 export const problemTypeUri = (type: ProblemType) => `${PROBLEM_TYPE_PREFIX}${type}`;
 
 const GENERIC_TYPES: ProblemType[] = [
-  'bad-request', 'not-found', 'method-not-allowed', 'request-timeout', 'length-required', 'content-too-large',
+  'bad-request', 'not-found', 'method-not-allowed', 'request-timeout', 'conflict', 'length-required', 'content-too-large',
   'unsupported-media-type', 'unprocessable-content', 'header-fields-too-large', 'internal-error', 'not-implemented', 'service-unavailable',
 ];
 const GENERIC_BY_STATUS = new Map(GENERIC_TYPES.map((type) => [PROBLEM_TYPES[type].status as number, type]));

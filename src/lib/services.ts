@@ -1,3 +1,5 @@
+import type { BatchStore } from './batch/batch-store';
+import { CosmosBatchStore } from './batch/cosmos-batch-store';
 import { eventHubBatchStream } from './batch/event-hub-stream';
 import type { BatchStream } from './batch/stream';
 import { ConfigError, type Config, type Connection } from './config';
@@ -5,7 +7,7 @@ import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
 import type { ImageLimits } from './images/validate';
 import { BLOB_CONTAINERS } from './names';
-import { cosmosClient, createMissingContainers, openContainers, type CosmosContainers } from './results/cosmos';
+import { cosmosClient, createMissingContainers, openContainers } from './results/cosmos';
 import { CosmosImageResults } from './results/cosmos-image-results';
 import type { ImageResults } from './results/result-store';
 import { AzureBlobStore, blobServiceClient } from './storage/azure-blob-store';
@@ -16,7 +18,7 @@ export interface Services {
   config: Config;
   blobs: BlobStore;
   images: ImageResults;
-  cosmos: CosmosContainers;
+  batches: BatchStore;
   engine: ImageEngine;
   limits: ImageLimits;
   /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
@@ -71,7 +73,7 @@ export async function createServices(config: Config): Promise<Services> {
     config,
     blobs,
     images: new CosmosImageResults(cosmos.images),
-    cosmos,
+    batches: new CosmosBatchStore(cosmos),
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
     batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),

@@ -3,6 +3,7 @@ import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
+import { sweepBatches, sweepEvery } from '../lib/orchestration/batch-sweep';
 import { processUpload } from '../lib/processing/process-upload';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
@@ -70,7 +71,13 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(() => batches.stop());
     notes.push(...batches.describe);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log), {
+    // The receive timeout and the end-of-batch backstop, as the sweepBatches timer runs them in Azure.
+    const timeoutSeconds = config.batchReceiveTimeoutSeconds;
+    const sweeper = sweepEvery(timeoutSeconds, () => sweepBatches({ services, starter: batches.runner, log, timeoutSeconds }), log);
+    stops.unshift(sweeper.stop);
+    notes.push(`Batch receive timeout: ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), swept by a timer as in Azure`);
+
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.runner), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,
     });
     await new Promise<void>((resolve, reject) => {

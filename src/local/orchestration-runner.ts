@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../lib/logger';
 import type { DurableContext, DurableTask, Orchestrator, RetryPolicy } from '../lib/orchestration/context';
-import type { OrchestrationStarter } from '../lib/orchestration/starter';
+import type { InstanceState, OrchestrationStarter } from '../lib/orchestration/starter';
 
 export type Activity = (input: unknown) => Promise<unknown>;
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
@@ -178,6 +178,13 @@ export class OrchestrationRunner implements OrchestrationStarter {
       return result;
     });
     return instance.done;
+  }
+
+  async state(instanceId: string): Promise<InstanceState | undefined> {
+    const instance = this.instances.get(instanceId);
+    if (!instance) return undefined;
+    if (instance.status === 'Running') return { status: 'running' };
+    return instance.status === 'Completed' ? { status: 'completed' } : { status: 'failed', error: instance.result?.error };
   }
 
   getStatus(instanceId: string): { name: string; runtimeStatus: RuntimeStatus; customStatus?: unknown; output?: unknown } | undefined {

@@ -29,19 +29,23 @@ export interface BatchView {
     sizes: { totalBytes: number; buckets: Record<string, number> };
     duplicateGroups: Array<{ perceptualHash: string; items: number[] }>;
     failures: Array<{ index: number; fileName?: string; reason: string }>;
+    finishedAt?: string;
   };
   callback?: { delivered: boolean; status?: number };
+  retries?: number;
+  failure?: { reason: string; at: string } | null;
+  rejected?: Array<{ index?: number; fileName?: string; reason: string; headers: Record<string, string> }>;
 }
 
-/** Polls GET /api/batches/{id} until the batch is completed. */
+/** Polls GET /api/batches/{id} until the batch has ended (completed, incomplete or failed). */
 export async function waitForBatch(url: string, timeoutMs = 60_000): Promise<BatchView> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     const response = await fetch(url);
     last = response.status === 200 ? await response.json() : `${response.status} ${await response.text()}`;
-    if ((last as BatchView).status === 'completed') return last as BatchView;
+    if (['completed', 'incomplete', 'failed'].includes((last as BatchView).status)) return last as BatchView;
     await sleep(200);
   }
-  throw new Error(`batch not completed in time; last: ${JSON.stringify(last)}`);
+  throw new Error(`batch not ended in time; last: ${JSON.stringify(last)}`);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecord, headersAsBytes, type OutgoingRecord } from '../../src/lib/batch/record';
+import { BLOB_CONTAINERS } from '../../src/lib/names';
 import { collectFiles, sendBatch } from '../../src/cli/send';
 import { mixedBatch } from './batch-images';
 import { startBatchHost, waitForBatch } from './host';
@@ -44,7 +45,7 @@ describe.skipIf(skip)('batches over Kafka (librdkafka mock cluster) into the loc
     // Redeliveries before and after the batch is complete: each item counts once.
     await send([records[0], records[5]]);
     await send([records[19], records[19]]);
-    // A record that belongs to no batch is skipped without disturbing the others.
+    // A record that belongs to no batch is kept in the rejected-records store without disturbing the others.
     await send([{ key: 'x', value: Buffer.from('?'), headers: { 'ip-version': '1' } }]);
 
     const batch = await waitForBatch(`${host.apiUrl}/batches/${batchId}`);
@@ -55,7 +56,11 @@ describe.skipIf(skip)('batches over Kafka (librdkafka mock cluster) into the loc
     expect(batch.summary!.duplicateGroups).toEqual([{ perceptualHash: expect.any(String), items: duplicateOf }]);
     expect(Object.values(batch.summary!.formats).reduce((a, b) => a + b, 0)).toBe(17);
     expect(host.log.lines.filter((l) => l.includes(`batch ${batchId}: all 20 items received`))).toHaveLength(1);
-    expect(host.log.lines.some((l) => l.includes('skipped: The record cannot be placed'))).toBe(true);
+    const unplaced: string[] = [];
+    for await (const blob of host.services.blobs.list(BLOB_CONTAINERS.deadletter, 'unplaced/')) unplaced.push(blob.name);
+    expect(unplaced).toHaveLength(1);
+    const letter = JSON.parse((await host.services.blobs.get(BLOB_CONTAINERS.deadletter, unplaced[0]))!.bytes.toString('utf8'));
+    expect(letter).toMatchObject({ key: 'x', headers: { 'ip-version': '1' }, value: Buffer.from('?').toString('base64'), reason: expect.stringContaining('cannot be placed') });
   });
 
   it('the CLI sends a folder as a batch, and refuses large files without --storage-connection', async () => {

@@ -3,25 +3,44 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordRegistrations, type Registration } from './functions-core';
 import { startAzurite, type EmbeddedAzurite } from '../../src/local/azurite';
 import { startCosmosStandIn, type CosmosStandIn } from '../../src/local/cosmos-standin';
+import { buildRecord, headersAsBytes } from '../../src/lib/batch/record';
+import { startFakeDurableExtension } from './fake-durable-extension';
 
 // Registrations must be recorded before the app modules call app.*.
 const registrations = recordRegistrations();
 let azurite: EmbeddedAzurite;
 let cosmos: CosmosStandIn;
 let functions: typeof import('@azure/functions');
+let extension: Awaited<ReturnType<typeof startFakeDurableExtension>>;
 
 beforeAll(async () => {
-  [azurite, cosmos] = await Promise.all([startAzurite(), startCosmosStandIn()]);
+  [azurite, cosmos, extension] = await Promise.all([startAzurite(), startCosmosStandIn(), startFakeDurableExtension()]);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.COSMOS_CONNECTION = cosmos.connectionString;
   functions = await import('@azure/functions');
   await import('../../src/functions/http.js');
   await import('../../src/functions/process-upload.js');
+  await import('../../src/functions/ingest.js');
+  await import('../../src/functions/batch-sweep.js');
 });
 afterAll(async () => {
   await azurite?.stop();
   await cosmos?.stop();
+  await extension?.stop();
 });
+
+/** The name of a function's durable client input binding, which the worker fills with the client data. */
+const durableClientBinding = (name: string) => Object.entries(registrations.get(name)!.metadata.bindings).find(([, binding]) => binding.type === 'durableClient')?.[0];
+
+/** An invocation context as the worker builds it for a function with Durable's client input. */
+function durableContext(name: string, triggerMetadata?: Record<string, unknown>) {
+  const binding = durableClientBinding(name)!;
+  const invocation = context(name, triggerMetadata);
+  const input = { type: 'durableClient', name: binding };
+  Object.assign(invocation, { options: { ...invocation.options, extraInputs: [input] } });
+  invocation.extraInputs.set(input, extension.clientData);
+  return invocation;
+}
 
 const trigger = (name: string) => {
   const registration = registrations.get(name);
@@ -51,6 +70,37 @@ describe('Azure registrations (src/functions)', () => {
 
   it('declare the blob trigger on uploads with the Event Grid source Flex Consumption needs', () => {
     expect(trigger('processUpload')).toMatchObject({ type: 'blobTrigger', path: 'uploads/{name}', connection: 'AzureWebJobsStorage', source: 'EventGrid' });
+  });
+
+  it('declare the batch ingest on Event Hubs: bytes, many at a time, the Durable client, and a retry policy that never gives up', () => {
+    expect(trigger('ingestBatchRecords')).toMatchObject({ type: 'eventHubTrigger', connection: 'EVENTHUB_CONNECTION', eventHubName: '%EVENTHUB_NAME%', cardinality: 'many', dataType: 'binary' });
+    expect(durableClientBinding('ingestBatchRecords')).toBeDefined();
+    // The checkpoint moves on after a failed invocation; only this policy delivers the events again.
+    expect(registrations.get('ingestBatchRecords')!.metadata).toMatchObject({ retryOptions: { retryStrategy: 'exponentialBackoff', maxRetryCount: -1 } });
+  });
+
+  it('declare the batch sweep as a timer every minute with the Durable client, and the retry route with it too', () => {
+    expect(trigger('sweepBatches')).toMatchObject({ type: 'timerTrigger', schedule: '0 * * * * *' });
+    expect(durableClientBinding('sweepBatches')).toBeDefined();
+    expect(trigger('retryBatch')).toMatchObject({ type: 'httpTrigger', route: 'batches/{id}/retry', methods: ['POST'], authLevel: 'function' });
+    expect(durableClientBinding('retryBatch')).toBeDefined();
+    expect(trigger('listBatches')).toMatchObject({ type: 'httpTrigger', route: 'batches', methods: ['GET', 'HEAD'] });
+    expect(durableClientBinding('getBatch')).toBeUndefined();
+  });
+
+  it('ingest a batch through the registered Event Hubs handler and start its orchestration once, through the Durable client', async () => {
+    const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } }).png().toBuffer();
+    const records = [0, 1].map((index) => buildRecord({ batchId: 'azure-batch', index, count: 2, contentType: 'image/png', bytes: image }));
+    // As the Event Hubs extension hands them over: bodies as bytes, Kafka headers as binary properties.
+    const messages = records.map((r) => new Uint8Array(r.value));
+    const metadata = { propertiesArray: records.map((r) => headersAsBytes(r.headers)), partitionKeyArray: records.map((r) => r.key), sequenceNumberArray: [7, 8] };
+    const ingest = registrations.get('ingestBatchRecords')!.handler;
+    const invocation = durableContext('ingestBatchRecords', metadata);
+    await ingest(messages, invocation);
+    await ingest(messages, durableContext('ingestBatchRecords', metadata)); // redelivered
+    expect(extension.posts).toEqual(['azure-batch']);
+    expect(extension.instances.get('azure-batch')).toMatchObject({ name: 'batchOrchestrator', input: { batchId: 'azure-batch', itemCount: 2 } });
+    expect(invocation.lines).toContain('information: ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches');
   });
 
   it('run an upload end to end through the registered handlers, as the worker would call them', async () => {

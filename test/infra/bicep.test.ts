@@ -185,7 +185,7 @@ describe('resource names match the code', () => {
     expect(loopSource(containers)?.text).toMatch(/deploymentContainerName/);
     expect(resolve('appContainerNames')).toEqual(declared);
     // the names the docs and the issue promise
-    expect([...CODE_BLOB_CONTAINERS].sort()).toEqual(['batches', 'derived', 'uploads']);
+    expect([...CODE_BLOB_CONTAINERS].sort()).toEqual(['batches', 'deadletter', 'derived', 'uploads']);
   });
 
   it('Cosmos DB containers and partition keys match src/lib/names.ts, analytical store on', () => {
@@ -251,6 +251,7 @@ describe('storage privacy and security', () => {
     expect(sweep, 'an enabled lifecycle rule with prefixMatch uploads/').toHaveLength(1);
     const rule = sweep[0]!;
     expect(rule.definition.filters.prefixMatch).toContain('batches/');
+    expect(rule.definition.filters.prefixMatch).toContain('deadletter/');
     expect(rule.definition.filters.prefixMatch).not.toContain('derived/');
     expect(rule.definition.filters.blobTypes).toContain('blockBlob');
     const del = rule.definition.actions.baseBlob.delete as Record<string, Value>;

@@ -113,8 +113,8 @@ for (const path of getRoutes) {
   for (const method of ['PUT', 'DELETE', 'PATCH']) add(`${method} ${path}`, () => request(method, path, ['Content-Length: 0']), 'method-not-allowed');
 }
 for (const path of getRoutes.slice(1)) add(`POST ${path}`, () => request('POST', path, ['Content-Length: 0']), 'method-not-allowed');
-add('GET /api/batches (POST only)', () => request('GET', '/api/batches'), 'method-not-allowed');
-add('HEAD /api/batches (POST only)', () => request('HEAD', '/api/batches'), 'method-not-allowed');
+add('GET /api/batches/{id}/retry (POST only)', () => request('GET', '/api/batches/b1/retry'), 'method-not-allowed');
+add('HEAD /api/batches/{id}/retry (POST only)', () => request('HEAD', '/api/batches/b1/retry'), 'method-not-allowed');
 add('DELETE /', () => request('DELETE', '/'), 'method-not-allowed');
 for (const path of ['/api', '/api/', '/api/nothing', '/api/images/a/b/c', '/favicon.ico', '/index.html', '/api/web/../package.json', '/api/web/.env', '/api/web/%2e%2e%2fpackage.json', '/api/web/sub/dir.js', '/api/web/x.exe', '/api/web/missing.html', '/api/batches/x/items/y']) {
   add(`no endpoint ${path}`, () => request('GET', path), 'not-found');
@@ -285,7 +285,7 @@ describe('bad requests against the local host', () => {
     expect(head.headers.etag).toBe(page.headers.etag);
     expect((await request('HEAD', '/api/images?limit=1')).status).toBe(200);
     expect((await request('HEAD', '/api/images/no-such-image')).status).toBe(404);
-    for (const [path, allow] of [['/api/images', 'POST, GET, HEAD, OPTIONS'], ['/api/images/x', 'GET, HEAD, OPTIONS'], ['/api/batches', 'POST, OPTIONS'], ['/', 'GET, HEAD, OPTIONS']]) {
+    for (const [path, allow] of [['/api/images', 'POST, GET, HEAD, OPTIONS'], ['/api/images/x', 'GET, HEAD, OPTIONS'], ['/api/batches', 'POST, GET, HEAD, OPTIONS'], ['/api/batches/b1/retry', 'POST, OPTIONS'], ['/', 'GET, HEAD, OPTIONS']]) {
       const options = await request('OPTIONS', path);
       expect([options.status, options.headers.allow], path).toEqual([204, allow]);
     }

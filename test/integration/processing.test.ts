@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOB_CONTAINERS } from '../../src/lib/names';
+import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../src/lib/names';
+import { cosmosClient } from '../../src/lib/results/cosmos';
 import { processUpload } from '../../src/lib/processing/process-upload';
 import { startTestHost } from './local-host';
 
@@ -19,7 +20,8 @@ async function listNames(container: string, prefix: string): Promise<string[]> {
 }
 
 const countDocs = async (id: string) => {
-  const { resources } = await host.services.cosmos.images.items
+  const images = cosmosClient(host.services.config.cosmos!).database(host.services.config.cosmosDatabase).container(COSMOS_CONTAINERS.images.id);
+  const { resources } = await images.items
     .query<number>({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c.id = @id', parameters: [{ name: '@id', value: id }] })
     .fetchAll();
   return resources[0];

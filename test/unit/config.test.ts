@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       maxImagePixels: 50_000_000,
       callbackAllowedHosts: [],
       continuationTokenKey: undefined,
+      batchReceiveTimeoutSeconds: 1800,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       IMAGE_ENGINE: 'jimp',
       MAX_UPLOAD_BYTES: '1048576',
       MAX_IMAGE_PIXELS: '1000000',
+      BATCH_RECEIVE_TIMEOUT: '5',
       PORT: '0',
       LOCAL_STORAGE_PATH: '/tmp/blobs',
       BLOB_WATCH_INTERVAL_MS: '50',
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       maxImagePixels: 1_000_000,
       callbackAllowedHosts: ['hooks.corp.example', '10.0.0.0/8', '::1'],
       continuationTokenKey: 'k'.repeat(32),
+      batchReceiveTimeoutSeconds: 5,
       local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50, requestBodyTimeoutMs: 500 },
     });
   });
@@ -129,6 +132,7 @@ describe('loadConfig', () => {
       [{ COSMOS_CONNECTION: 'AccountKey=a2V5' }, 'COSMOS_CONNECTION must look like AccountEndpoint=https://...;AccountKey=...; (it has no AccountEndpoint)'],
       [{ AzureWebJobsStorage: 'AccountName=a' }, 'AzureWebJobsStorage must look like DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...; (it has no AccountKey)'],
       [{ AzureWebJobsStorage: 'AccountName=a;AccountKey=a2V5;BlobEndpoint=ftp://x' }, 'AzureWebJobsStorage has an endpoint that is not an http(s) URL: "ftp://x"'],
+      [{ BATCH_RECEIVE_TIMEOUT: '0' }, 'BATCH_RECEIVE_TIMEOUT must be an integer from 1 to 604800, got "0"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });

@@ -29,6 +29,7 @@ param maxImagePixels int
 param callbackAllowedHosts string
 @secure()
 param continuationTokenKey string
+param batchReceiveTimeoutSeconds int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -131,6 +132,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Batch callbacks and listing tokens
     CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts
     CONTINUATION_TOKEN_KEY: continuationTokenKey
+    // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
+    BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

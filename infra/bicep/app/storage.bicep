@@ -28,17 +28,21 @@ param vnetEnabled bool
 param logAnalyticsWorkspaceId string
 
 // Container names mirror the code: uploads (incoming images, blob trigger source), derived (derivatives),
-// batches (batch manifests). test/infra checks them against the code.
+// batches (batch manifests), deadletter (batch records that could not be stored or placed in a batch).
+// test/infra checks them against the code.
 var appContainerNames = [
   'uploads'
   'derived'
   'batches'
+  'deadletter'
 ]
 
 // Prefixes ("<container>/") the privacy sweep deletes after transientBlobRetentionDays. Derivatives are kept.
+// Dead letters hold the records' images too, so they go with them.
 var transientPrefixes = [
   'uploads/'
   'batches/'
+  'deadletter/'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -5,8 +5,11 @@ import { BLOB_CONTAINERS } from '../names';
 import { checkCallbackUrl, callbackPolicy } from '../callback-address';
 import { badRequest, notFound, problem } from '../problem';
 import type { Services } from '../services';
-import { newBatch, type BatchDocument } from '../batch/batch-document';
-import { batchStore } from '../batch/batch-store';
+import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
+import type { BatchFilter } from '../batch/batch-store';
+import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
+import type { OrchestrationStarter } from '../orchestration/starter';
+import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
 import { readForm } from './read-form';
 import { readToken, signToken } from './signed-token';
 import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
@@ -45,7 +48,7 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
   const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
   const batchId = randomUUID();
   // The batch document exists before any record, so the Location answers at once.
-  await batchStore(services.cosmos).ensure(newBatch(batchId, files.length, callbackUrl));
+  await services.batches.ensure(newBatch(batchId, files.length, callbackUrl));
   for (let start = 0; start < files.length; start += PUBLISH_CHUNK) {
     const records: OutgoingRecord[] = await Promise.all(
       files.slice(start, start + PUBLISH_CHUNK).map(async (file, i) => {
@@ -67,22 +70,37 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
 async function findBatch(request: ApiRequest, services: Services): Promise<BatchDocument> {
   const id = request.params.id ?? '';
   if (!BATCH_ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid batch id: 1-100 letters, digits or hyphens.`, 'invalid-id');
-  const batch = await batchStore(services.cosmos).get(id);
+  const batch = await services.batches.get(id);
   if (!batch) throw notFound(`No batch with id "${id}".`);
   return batch;
+}
+
+const MAX_REJECTIONS_SHOWN = 100;
+
+/** The public shape of a batch document: without storage internals, with links. */
+function batchView(batch: BatchDocument, base: string) {
+  const { type: _type, schemaVersion: _version, ...rest } = batch;
+  return { ...rest, links: links(base, batch.id) };
 }
 
 /** GET /api/batches/{id}: progress from the item documents, and the summary once the batch is complete. */
 export async function getBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
   const batch = await findBatch(request, services);
-  const store = batchStore(services.cosmos);
-  const [received, succeeded, failed] = await Promise.all([
+  const store = services.batches;
+  const [received, succeeded, failed, rejected] = await Promise.all([
     store.countItems(batch.id, batch.itemCount),
     store.countItems(batch.id, batch.itemCount, 'succeeded'),
     store.countItems(batch.id, batch.itemCount, 'failed'),
+    store.rejections(batch.id, MAX_REJECTIONS_SHOWN),
   ]);
-  const { type: _type, schemaVersion: _version, ...rest } = batch;
-  return json(200, { ...rest, received, processed: succeeded + failed, succeeded, failed, links: links(apiBase(request), batch.id) });
+  return json(200, {
+    ...batchView(batch, apiBase(request)),
+    received,
+    processed: succeeded + failed,
+    succeeded,
+    failed,
+    rejected: rejected.map(({ id: _id, batchId: _batchId, sha256: _sha, ...rest }) => rest),
+  });
 }
 
 const DEFAULT_PAGE = 100;
@@ -105,7 +123,7 @@ export async function listBatchItems(request: ApiRequest, services: Services): P
   const limit = limitRaw === null ? DEFAULT_PAGE : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}; got "${limitRaw}".`, 'invalid-query');
   const after = readAfterIndex(services, batch.id, params.get('continuationToken'));
-  const items = await batchStore(services.cosmos).listItems(batch.id, after, limit);
+  const items = await services.batches.listItems(batch.id, after, limit);
   const base = apiBase(request);
   const last = items.at(-1)?.itemIndex;
   const continuationToken = items.length === limit && last !== undefined && last < batch.itemCount - 1 ? signToken(services.config, itemsScope(batch.id), last) : undefined;
@@ -116,4 +134,53 @@ export async function listBatchItems(request: ApiRequest, services: Services): P
       ? { continuationToken, links: { next: `${base}/batches/${batch.id}/items?limit=${limit}&continuationToken=${continuationToken}` } }
       : {}),
   });
+}
+
+const LIST_PARAMETERS = ['status', 'updatedBefore', 'limit', 'continuationToken'];
+
+/**
+ * GET /api/batches?status=&updatedBefore=&limit=&continuationToken=: batches by last change, oldest first, so
+ * operators find the ones that stopped moving (status=receiving or processing with an old updatedBefore).
+ */
+export async function listBatches(request: ApiRequest, services: Services): Promise<ApiResponse> {
+  const url = new URL(request.url);
+  const query = url.searchParams;
+  checkParameters(query, LIST_PARAMETERS);
+  const status = query.get('status') || undefined;
+  if (status !== undefined && !BATCH_STATUSES.includes(status as BatchStatus)) throw badRequest(`status must be one of ${BATCH_STATUSES.join(', ')}; got "${status}".`, 'invalid-query');
+  const filter: BatchFilter = { status: status as BatchStatus | undefined, updatedBefore: timestamp('updatedBefore', query.get('updatedBefore')) };
+  const limit = readLimit(query.get('limit'));
+  const tokens = continuationTokens(services.config, 'batches', [filter.status, filter.updatedBefore]);
+  const continuationToken = tokens.decode(query.get('continuationToken'));
+  const page = await resumable(continuationToken, () => services.batches.list(filter, { limit, continuationToken }));
+  const base = apiBase(request);
+  const canonical = new URLSearchParams();
+  for (const name of ['status', 'updatedBefore', 'limit']) {
+    const value = query.get(name);
+    if (value) canonical.set(name, value);
+  }
+  const token = page.continuationToken && tokens.encode(page.continuationToken);
+  return json(200, { items: page.items.map((batch) => batchView(batch, base)), continuationToken: token, links: pageLinks(`${base}/batches`, canonical, token) });
+}
+
+/**
+ * POST /api/batches/{id}/retry: processes an ended batch again: items that failed with their image stored are
+ * processed anew, succeeded items stay, and the batch ends with a new summary. The instance id is deterministic
+ * (`<id>:retry:<n>`), and only one of concurrent retries moves the batch on; the others answer 409.
+ */
+export async function retryBatch(request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter): Promise<ApiResponse> {
+  const batch = await findBatch(request, services);
+  const conflict = (detail: string) => problem('batch-not-retryable', detail);
+  if (!hasEnded(batch.status)) throw conflict(`Batch ${batch.id} is ${batch.status}; only an ended batch (completed, incomplete or failed) can be retried.`);
+  const retries = (batch.retries ?? 0) + 1;
+  const instanceId = `${batch.id}:retry:${retries}`;
+  const at = new Date().toISOString();
+  if (!(await services.batches.update(batch.id, { status: 'processing', retries, instanceId, failure: null, startedAt: at, updatedAt: at }, [batch.status]))) {
+    throw conflict(`Batch ${batch.id} changed while it was being retried (another retry?); read it again.`);
+  }
+  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, rerun: true };
+  // Should this fail, the batch is processing without an instance: the receive-timeout sweep starts it.
+  await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, input);
+  const base = apiBase(request);
+  return json(202, { id: batch.id, status: 'processing', retries, instanceId, links: links(base, batch.id) }, { location: `${base}/batches/${batch.id}` });
 }

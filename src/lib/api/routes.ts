@@ -1,8 +1,9 @@
 import type { Logger } from '../logger';
 import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
+import type { OrchestrationStarter } from '../orchestration/starter';
 import { unavailable } from '../unavailable';
-import { getBatch, listBatchItems, uploadBatch } from './batches';
+import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
@@ -14,7 +15,10 @@ export interface Route {
   method: 'GET' | 'POST';
   /** Azure Functions route template, below the `api/` prefix. */
   route: string;
-  handler: (request: ApiRequest, services: Services) => Promise<ApiResponse>;
+  /** `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. */
+  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter) => Promise<ApiResponse>;
+  /** Starts orchestrations: Azure registers it with Durable's client input. */
+  orchestrates?: true;
 }
 
 /** Every HTTP endpoint, registered by src/functions/http.ts in Azure and served by the local host. */
@@ -24,8 +28,10 @@ export const ROUTES: Route[] = [
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
   { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
+  { name: 'listBatches', method: 'GET', route: 'batches', handler: listBatches },
   { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
+  { name: 'retryBatch', method: 'POST', route: 'batches/{id}/retry', handler: retryBatch, orchestrates: true },
 ];
 
 /** The methods a route answers: HEAD with every GET (the host sends the headers only). */
@@ -40,16 +46,26 @@ export const WEB_ROUTES: Route[] = [
   { name: 'webFile', method: 'GET', route: 'web/{file}', handler: webFile },
 ];
 
+const noEngine = (): OrchestrationStarter => {
+  throw new Error('This route was registered without the orchestration engine.');
+};
+
 /**
  * Runs a handler, turning ProblemErrors into problem+json; a store that cannot be reached (or that restarted empty,
  * whose containers are then created again) into a 503 with Retry-After; anything else into a logged 500 problem.
  */
-export async function handle(route: Route, request: ApiRequest, servicesOrStart: Services | (() => Promise<Services>), log: Logger): Promise<ApiResponse> {
+export async function handle(
+  route: Route,
+  request: ApiRequest,
+  servicesOrStart: Services | (() => Promise<Services>),
+  log: Logger,
+  orchestrations: () => OrchestrationStarter = noEngine,
+): Promise<ApiResponse> {
   let services: Partial<Services> = {};
   try {
     // In Azure the services start on the first call; a store unreachable then is a 503 like any other time.
     services = typeof servicesOrStart === 'function' ? await servicesOrStart() : servicesOrStart;
-    return await route.handler(request, services as Services);
+    return await route.handler(request, services as Services, orchestrations);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);
     const down = unavailable(error);

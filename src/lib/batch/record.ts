@@ -84,8 +84,8 @@ export type Payload = { kind: 'bytes'; bytes: Buffer } | { kind: 'blob'; contain
 
 export type ParsedRecord =
   | ({ ok: true; payload: Payload; fileName?: string; declaredType?: string; callbackUrl?: string } & Placement)
-  /** `placement` is missing when the record cannot be attributed to a batch item at all. */
-  | { ok: false; reason: string; placement?: Placement; fileName?: string };
+  /** `placement` is missing when the record cannot be attributed to a batch item; `batchId` when its batch id is readable. */
+  | { ok: false; reason: string; placement?: Placement; batchId?: string; fileName?: string };
 
 /**
  * One header value as bytes. Kafka headers are byte arrays; depending on the path they arrive as Buffer/Uint8Array,
@@ -146,14 +146,17 @@ export function parseRecord(record: RawRecord): ParsedRecord {
   // Any length is accepted: a long name is shortened, never a reason to fail a valid image.
   const fileName = headers[HEADERS.fileName] === undefined ? undefined : safeFileName(headers[HEADERS.fileName]);
   const where = placementSchema.safeParse(headers);
-  if (!where.success) return { ok: false, reason: `The record cannot be placed in a batch: ${issues(where.error)}.`, fileName };
+  if (!where.success) {
+    const batchId = placementSchema.shape[HEADERS.batchId].safeParse(headers[HEADERS.batchId]).data;
+    return { ok: false, reason: `The record cannot be placed in a batch: ${issues(where.error)}.`, batchId, fileName };
+  }
   const placement: Placement = {
     batchId: where.data[HEADERS.batchId],
     index: where.data[HEADERS.itemIndex],
     count: where.data[HEADERS.itemCount],
   };
   if (placement.index >= placement.count) {
-    return { ok: false, reason: `${HEADERS.itemIndex} ${placement.index} is not below ${HEADERS.itemCount} ${placement.count}.`, fileName };
+    return { ok: false, reason: `${HEADERS.itemIndex} ${placement.index} is not below ${HEADERS.itemCount} ${placement.count}.`, batchId: placement.batchId, fileName };
   }
   const fail = (reason: string): ParsedRecord => ({ ok: false, reason, placement, fileName });
   if (record.key !== undefined && record.key !== '' && record.key !== placement.batchId) {

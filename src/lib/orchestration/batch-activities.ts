@@ -1,4 +1,5 @@
-import { batchStore } from '../batch/batch-store';
+import { allItems } from '../batch/batch-store';
+import { NEVER_RECEIVED } from '../batch/batch-document';
 import { callbackPolicy } from '../callback-address';
 import { itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
@@ -9,8 +10,11 @@ import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
 import { postCallback } from './callback';
 
-export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits' | 'config'>;
+export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 export type Activity = (input: unknown) => Promise<unknown>;
+
+/** Why an item that no chunk finished fails: the summary runs after every chunk, so it will not be processed now. */
+const UNFINISHED = 'Processing did not finish: its part of the batch orchestration failed. Retry the batch to process it again.';
 
 /**
  * The batch activities: the only place batch items are processed, through the same processImage and
@@ -18,15 +22,18 @@ export type Activity = (input: unknown) => Promise<unknown>;
  * an activity again after a crash. They throw only for transient errors, which the orchestrator retries.
  */
 export function batchActivities(services: ActivityServices, log: Logger): Record<string, Activity> {
-  const store = batchStore(services.cosmos);
+  const store = services.batches;
 
   async function processItem(input: unknown): Promise<ItemOutcome> {
-    const { batchId, index } = input as { batchId: string; index: number };
+    const { batchId, index, rerun } = input as { batchId: string; index: number; rerun?: boolean };
     const id = itemDocumentId(batchId, index);
     const doc = await services.images.get(id, batchId);
     if (!doc) throw new Error(`item ${id} has no document yet`);
-    if (isTerminal(doc.status)) return { index, status: doc.status as ItemOutcome['status'] };
-    const blob = await services.blobs.get(doc.source.container, doc.source.blob);
+    const again = rerun && doc.status === 'failed';
+    if (isTerminal(doc.status) && !again) return { index, status: doc.status as ItemOutcome['status'] };
+    const blob = doc.source.blob ? await services.blobs.get(doc.source.container, doc.source.blob) : undefined;
+    // A failed item with no stored image (never received, not stored, refused before storing) keeps its reason.
+    if (!blob && again) return { index, status: 'failed' };
     const final = blob
       ? await completeImage(services, doc, blob.bytes, log)
       : failedImage(doc, `The image blob ${doc.source.container}/${doc.source.blob} is gone.`, services.engine.name);
@@ -40,20 +47,37 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     if (doc && !isTerminal(doc.status)) await services.images.upsert(failedImage(doc, reason, services.engine.name));
   }
 
+  /** Ends the batch: completed, or incomplete when items never arrived; every item is then succeeded or failed. */
   async function summariseBatch(input: unknown): Promise<{ counts: unknown }> {
     const { batchId, itemCount, startedAt, finishedAt } = input as { batchId: string; itemCount: number; startedAt: string; finishedAt: string };
-    const summary = summarise(await store.allItems(batchId), itemCount, { startedAt, finishedAt });
-    await store.complete(batchId, summary, finishedAt);
-    log.info(`batch ${batchId} completed: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`);
+    const items = await Promise.all(
+      (await allItems(store, batchId)).map(async (doc) => {
+        if (isTerminal(doc.status)) return doc;
+        const failed = failedImage(doc, UNFINISHED, services.engine.name);
+        await services.images.upsert(failed);
+        return failed;
+      }),
+    );
+    const summary = summarise(items, itemCount, { startedAt, finishedAt });
+    const status = summary.failures.some((f) => f.reason === NEVER_RECEIVED) ? 'incomplete' : 'completed';
+    await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing']);
+    log.info(`batch ${batchId} ${status}: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`);
     return { counts: summary.counts };
+  }
+
+  async function failBatch(input: unknown): Promise<void> {
+    const { batchId, reason, at } = input as { batchId: string; reason: string; at: string };
+    await store.update(batchId, { status: 'failed', failure: { reason, at }, completedAt: at, updatedAt: at }, ['processing']);
+    log.error(`batch ${batchId} failed: ${reason}`);
   }
 
   async function callback(input: unknown): Promise<unknown> {
     const { batchId, url } = input as { batchId: string; url: string };
     const batch = await store.get(batchId);
-    const result = await postCallback(url, { batchId, status: batch?.status, summary: batch?.summary }, callbackPolicy(services.config.callbackAllowedHosts));
+    const body = { batchId, status: batch?.status, summary: batch?.summary, ...(batch?.failure ? { failure: batch.failure } : {}) };
+    const result = await postCallback(url, body, callbackPolicy(services.config.callbackAllowedHosts));
     if (!result.delivered) log.warn(`batch ${batchId}: callback to ${url} not delivered: ${result.error ?? result.status}`);
-    await store.recordCallback(batchId, result).catch(() => undefined);
+    await store.update(batchId, { callback: result }).catch(() => undefined);
     return result;
   }
 
@@ -61,6 +85,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     [BATCH_ACTIVITIES.processItem]: processItem,
     [BATCH_ACTIVITIES.failItem]: failItem,
     [BATCH_ACTIVITIES.summarise]: summariseBatch,
+    [BATCH_ACTIVITIES.failBatch]: failBatch,
     [BATCH_ACTIVITIES.callback]: callback,
   };
 }

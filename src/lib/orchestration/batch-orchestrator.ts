@@ -1,3 +1,4 @@
+import { errorMessage as message } from '../retry';
 import type { DurableTask, Orchestrator, OrchestrationContextLike, RetryPolicy } from './context';
 
 export const BATCH_ORCHESTRATOR = 'batchOrchestrator';
@@ -6,6 +7,7 @@ export const BATCH_ACTIVITIES = {
   processItem: 'batchProcessItem',
   failItem: 'batchFailItem',
   summarise: 'batchSummarise',
+  failBatch: 'batchFail',
   callback: 'batchCallback',
 } as const;
 
@@ -26,6 +28,8 @@ export interface BatchOrchestrationInput {
   batchId: string;
   itemCount: number;
   callbackUrl?: string;
+  /** A retry of an ended batch (POST /api/batches/{id}/retry): failed items with an image are processed again. */
+  rerun?: boolean;
   chunkSize?: number;
   parallelChunks?: number;
 }
@@ -34,6 +38,7 @@ export interface ChunkInput {
   batchId: string;
   start: number;
   end: number;
+  rerun?: boolean;
 }
 
 export interface ItemOutcome {
@@ -55,6 +60,8 @@ export interface BatchOutcome {
   succeeded: number;
   failed: number;
   gaveUp: number;
+  /** Set when the batch ended failed: why. */
+  failure?: string;
   callback?: unknown;
 }
 
@@ -63,7 +70,6 @@ export function planChunks(itemCount: number, chunkSize: number): Array<{ start:
   return Array.from({ length: Math.ceil(itemCount / size) }, (_, i) => ({ start: i * size, end: Math.min(itemCount, (i + 1) * size) }));
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * Waits for every task, never failing on one: Task.all fails fast, so after a failure each task is yielded on its
@@ -94,9 +100,9 @@ function* settleAll(context: OrchestrationContextLike, tasks: DurableTask[]): Ge
 export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Record<string, Orchestrator> {
   /** One chunk: an activity per item through the shared processing code, in parallel, retried on transient errors. */
   function* batchChunkOrchestrator(context: OrchestrationContextLike): Generator<DurableTask, ChunkResult, unknown> {
-    const { batchId, start, end } = context.df.getInput<ChunkInput>();
+    const { batchId, start, end, rerun } = context.df.getInput<ChunkInput>();
     const indexes = Array.from({ length: end - start }, (_, i) => start + i);
-    const tasks = indexes.map((index) => context.df.callActivityWithRetry(BATCH_ACTIVITIES.processItem, retry, { batchId, index }));
+    const tasks = indexes.map((index) => context.df.callActivityWithRetry(BATCH_ACTIVITIES.processItem, retry, { batchId, index, ...(rerun ? { rerun } : {}) }));
     const settled = yield* settleAll(context, tasks);
     const result: ChunkResult = { succeeded: 0, failed: 0, gaveUp: 0 };
     const giveUps: DurableTask[] = [];
@@ -115,30 +121,48 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
     return result;
   }
 
-  /** The batch: chunks as sub-orchestrations in waves of bounded width, then the summary, then the callback. */
+  /**
+   * The batch: chunks as sub-orchestrations in waves of bounded width, then the summary, then the callback. Whatever
+   * fails (in practice the summary, after its retries), the batch ends: as failed, with the reason.
+   */
   function* batchOrchestrator(context: OrchestrationContextLike): Generator<DurableTask, BatchOutcome, unknown> {
     const input = context.df.getInput<BatchOrchestrationInput>();
-    const startedAt = context.df.currentUtcDateTime.toISOString();
-    const chunks = planChunks(input.itemCount, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
-    const width = Math.max(1, input.parallelChunks ?? DEFAULT_PARALLEL_CHUNKS);
-    const outcome: BatchOutcome = { batchId: input.batchId, itemCount: input.itemCount, chunks: chunks.length, succeeded: 0, failed: 0, gaveUp: 0 };
-    for (let wave = 0; wave < chunks.length; wave += width) {
-      const tasks = chunks.slice(wave, wave + width).map((chunk, i) =>
-        // Deterministic child ids: a replay or restart finds the same sub-orchestrations instead of starting new ones.
-        context.df.callSubOrchestrator(BATCH_CHUNK_ORCHESTRATOR, { batchId: input.batchId, ...chunk }, `${context.df.instanceId}:chunk:${wave + i}`),
-      );
-      for (const settled of yield* settleAll(context, tasks)) {
-        if (!settled.ok) continue; // its items stay pending in the summary
-        const chunk = settled.value as ChunkResult;
-        outcome.succeeded += chunk.succeeded;
-        outcome.failed += chunk.failed;
-        outcome.gaveUp += chunk.gaveUp;
+    const outcome: BatchOutcome = { batchId: input.batchId, itemCount: input.itemCount, chunks: 0, succeeded: 0, failed: 0, gaveUp: 0 };
+    try {
+      const startedAt = context.df.currentUtcDateTime.toISOString();
+      const chunks = planChunks(input.itemCount, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
+      const width = Math.max(1, input.parallelChunks ?? DEFAULT_PARALLEL_CHUNKS);
+      outcome.chunks = chunks.length;
+      for (let wave = 0; wave < chunks.length; wave += width) {
+        const tasks = chunks.slice(wave, wave + width).map((chunk, i) =>
+          // Deterministic child ids: a replay or restart finds the same sub-orchestrations instead of starting new ones.
+          context.df.callSubOrchestrator(
+            BATCH_CHUNK_ORCHESTRATOR,
+            { batchId: input.batchId, ...chunk, ...(input.rerun ? { rerun: true } : {}) },
+            `${context.df.instanceId}:chunk:${wave + i}`,
+          ),
+        );
+        for (const settled of yield* settleAll(context, tasks)) {
+          if (!settled.ok) continue; // its items are failed by the summary, which finds them unfinished
+          const chunk = settled.value as ChunkResult;
+          outcome.succeeded += chunk.succeeded;
+          outcome.failed += chunk.failed;
+          outcome.gaveUp += chunk.gaveUp;
+        }
+        context.df.setCustomStatus({ chunksDone: Math.min(chunks.length, wave + width), chunks: chunks.length });
       }
-      context.df.setCustomStatus({ chunksDone: Math.min(chunks.length, wave + width), chunks: chunks.length });
+      const finishedAt = context.df.currentUtcDateTime.toISOString();
+      // The summary is built from the item documents by an activity, so history holds counts, not thousands of results.
+      yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.summarise, retry, { batchId: input.batchId, itemCount: input.itemCount, startedAt, finishedAt });
+    } catch (error) {
+      outcome.failure = `The batch orchestration failed: ${message(error)}`;
+      // If this fails too, the orchestration fails and the receive-timeout sweep marks the batch failed from its state.
+      yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.failBatch, retry, {
+        batchId: input.batchId,
+        reason: outcome.failure,
+        at: context.df.currentUtcDateTime.toISOString(),
+      });
     }
-    const finishedAt = context.df.currentUtcDateTime.toISOString();
-    // The summary is built from the item documents by an activity, so history holds counts, not thousands of results.
-    yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.summarise, retry, { batchId: input.batchId, itemCount: input.itemCount, startedAt, finishedAt });
     if (input.callbackUrl) {
       try {
         outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl });

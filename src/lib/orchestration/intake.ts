@@ -4,25 +4,44 @@ import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { sha256 } from '../hash';
 import { ProblemError } from '../problem';
-import { failedImage, queuedImage, type ImageSource } from '../results/image-document';
+import { errorMessage, withRetries, type RetryPolicy } from '../retry';
+import { failedImage, isTerminal, queuedImage, type ImageDocument, type ImageSource } from '../results/image-document';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from './starter';
 import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
-import { newBatch, type BatchDocument } from '../batch/batch-document';
-import { batchStore } from '../batch/batch-store';
-import { itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type RawRecord } from '../batch/record';
+import { BATCH_ALREADY_ENDED, hasEnded, NEVER_RECEIVED, newBatch, type BatchDocument } from '../batch/batch-document';
+import { deadLetterName, unplacedName, writeDeadLetter } from '../batch/dead-letter';
+import { decodeHeaders, itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
 
-export type IngestServices = Pick<Services, 'blobs' | 'images' | 'cosmos' | 'engine' | 'limits' | 'config'>;
+export type IngestServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
+
+export interface IngestDeps {
+  services: IngestServices;
+  starter: OrchestrationStarter;
+  log: Logger;
+  /** Retries of transient storage and Cosmos errors inside the call; IN_HANDLER_RETRY unless a test shortens it. */
+  retry?: RetryPolicy;
+}
 
 export interface IngestResult {
-  /** New item documents written (valid or failed). */
+  /** New item documents written (queued, or failed with a reason). */
   accepted: number;
   /** Records whose item already existed (redelivery, or a producer sending an item twice). */
   duplicates: number;
-  /** Records that could not be attributed to a batch item; only logged. */
-  unplaceable: number;
+  /** Records that could not join a batch, kept with the reason on their batch or in deadletter/unplaced/. */
+  rejected: number;
+  /** Records that could not be stored: kept in deadletter/<batch id>/<index>, and failed items with the reason. */
+  deadLettered: number;
   /** Batches whose orchestration this call started. */
   started: string[];
+}
+
+type Outcome = 'accepted' | 'duplicates' | 'rejected' | 'deadLettered';
+
+interface Entry {
+  record: RawRecord;
+  parsed: ParsedRecord;
+  placement: Placement;
 }
 
 const CONCURRENCY = 8;
@@ -36,55 +55,15 @@ async function mapLimited<T>(items: T[], limit: number, fn: (item: T) => Promise
 
 const reasonOf = (error: unknown) => (error instanceof ProblemError ? error.detail : undefined);
 
-/** The source of a valid item: its bytes are in the batches container (written here, or by the producer). */
+/** The source of an item: its bytes are in the batches container (written here, or by the producer); '' when not stored. */
 function itemSource(blob: string, bytes: Buffer, fileName: string | undefined, contentType: string | undefined, now: Date): ImageSource {
   return { container: BLOB_CONTAINERS.batches, blob, fileName, contentType, bytes: bytes.length, sha256: sha256(bytes), uploadedAt: now.toISOString() };
 }
 
-/**
- * One record -> one item document (queued, or failed with a reason). Deterministic id per (batch, index): an item
- * that exists already is a redelivery and is left alone, so at-least-once delivery never double-counts.
- */
-async function ingestItem(services: IngestServices, batch: BatchDocument, record: RawRecord, parsed: ParsedRecord, placement: { batchId: string; index: number; count: number }): Promise<boolean> {
-  const { batchId, index } = placement;
-  const id = itemDocumentId(batchId, index);
-  if (await services.images.get(id, batchId)) return false;
-  const now = new Date();
-  const fields = { id, partitionKey: batchId, batchId, itemIndex: index };
-  const fail = (reason: string, source?: ImageSource) => {
-    const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, parsed.fileName, undefined, now) }, now);
-    return services.images.create(failedImage(queued, reason, services.engine.name, now));
-  };
-  if (!parsed.ok) return fail(parsed.reason);
-  if (placement.count !== batch.itemCount) {
-    return fail(`ip-item-count ${placement.count} disagrees with the batch's item count ${batch.itemCount}.`);
-  }
-  let bytes: Buffer;
-  let blob: string;
-  if (parsed.payload.kind === 'bytes') {
-    bytes = parsed.payload.bytes;
-    blob = itemBlobName(batchId, index);
-  } else {
-    const stored = await services.blobs.get(parsed.payload.container, parsed.payload.name);
-    if (!stored) return fail(`The referenced blob ${parsed.payload.container}/${parsed.payload.name} does not exist.`);
-    bytes = stored.bytes;
-    blob = parsed.payload.name;
-  }
-  let contentType: string;
-  try {
-    // The same checks as a single upload: size, sniffed type, header dimensions, truncation.
-    contentType = validateImage(bytes, services.limits, parsed.declaredType).mimeType;
-  } catch (error) {
-    const reason = reasonOf(error);
-    if (!reason) throw error;
-    return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
-  }
-  if (parsed.payload.kind === 'bytes') {
-    // Same name on redelivery, so a retried write overwrites rather than duplicates.
-    await services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType });
-  }
-  // Blob first, document second: a queued item always has its bytes.
-  return services.images.create(queuedImage({ ...fields, source: itemSource(blob, bytes, parsed.fileName, contentType, now) }, now));
+/** A rejected record's id: from its content, so a redelivery is kept once whatever it is rejected for then. */
+function rejectionId(batchId: string, record: RawRecord): string {
+  const headers = Object.entries(decodeHeaders(record.headers)).sort(([a], [b]) => a.localeCompare(b));
+  return `${batchId}_rejected_${sha256(Buffer.concat([Buffer.from(JSON.stringify(headers)), record.value])).slice(0, 32)}`;
 }
 
 /**
@@ -105,17 +84,21 @@ function callbackRefusals(services: IngestServices): (url: string) => Promise<st
 }
 
 /**
- * The ingest handler behind the Event Hubs trigger and the local streams. Throws only for infrastructure errors
- * (the transport then redelivers); bad records become failed items of their batch and never stop the others.
+ * The ingest handler behind the Event Hubs trigger and the local streams. Azure's trigger moves its checkpoint on
+ * when this throws unless its retry policy runs it again, so every record ends accounted for: stored; or, when it
+ * still cannot be stored after in-call retries of transient errors, dead-lettered and a failed item with the reason;
+ * or, when it cannot join its batch, kept with the reason. Only when even that cannot be written (or a batch document
+ * cannot be read or written: storage or Cosmos down) does the call throw, after every other record is done, and the
+ * trigger's retry policy (src/functions/ingest.ts: for ever, with backoff) runs it again; records already accounted
+ * for are then recognised and skipped.
  */
-export async function ingestRecords(
-  deps: { services: IngestServices; starter: OrchestrationStarter; log: Logger },
-  records: RawRecord[],
-): Promise<IngestResult> {
+export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Promise<IngestResult> {
   const { services, log } = deps;
-  const store = batchStore(services.cosmos);
-  const result: IngestResult = { accepted: 0, duplicates: 0, unplaceable: 0, started: [] };
-  const byBatch = new Map<string, Array<{ record: RawRecord; parsed: ParsedRecord; placement: { batchId: string; index: number; count: number } }>>();
+  const retry = <T>(fn: () => Promise<T>) => withRetries(fn, deps.retry);
+  const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0, deadLettered: 0, started: [] };
+  const errors: unknown[] = [];
+  const byBatch = new Map<string, Entry[]>();
+  const unplaceable: Array<{ record: RawRecord; parsed: Extract<ParsedRecord, { ok: false }> }> = [];
   const callbackRefusal = callbackRefusals(services);
   for (const record of records) {
     let parsed = parseRecord(record);
@@ -123,48 +106,167 @@ export async function ingestRecords(
     if (parsed.ok && refusal) parsed = { ok: false, reason: `Invalid record headers: ip-callback-url is refused: ${refusal}.`, placement: parsed, fileName: parsed.fileName };
     const placement = parsed.ok ? parsed : parsed.placement;
     if (!placement) {
-      result.unplaceable++;
-      log.warn(`batch record${record.position ? ` at ${record.position}` : ''} skipped: ${parsed.ok ? '' : parsed.reason}`);
+      unplaceable.push({ record, parsed: parsed as Extract<ParsedRecord, { ok: false }> });
       continue;
     }
     const list = byBatch.get(placement.batchId) ?? [];
     list.push({ record, parsed, placement: { batchId: placement.batchId, index: placement.index, count: placement.count } });
     byBatch.set(placement.batchId, list);
   }
+  const settle = async (work: () => Promise<Outcome>) => {
+    try {
+      result[await work()]++;
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+
+  /** Kept on its batch when the batch exists, else in the rejected-records store (deadletter/unplaced/). */
+  async function rejectRecord(record: RawRecord, reason: string, batchId: string | undefined, index?: number, fileName?: string): Promise<Outcome> {
+    const batch = batchId === undefined ? undefined : await retry(() => services.batches.get(batchId));
+    if (!batch) {
+      const name = unplacedName(record);
+      await retry(() => writeDeadLetter(services.blobs, name, record, reason));
+      log.warn(`batch record${record.position ? ` at ${record.position}` : ''} rejected: ${reason} Kept as ${BLOB_CONTAINERS.deadletter}/${name}.`);
+      return 'rejected';
+    }
+    const rejection = { id: rejectionId(batch.id, record), batchId: batch.id, index, fileName, reason, headers: decodeHeaders(record.headers), sha256: sha256(record.value), at: new Date().toISOString() };
+    if (await retry(() => services.batches.reject(rejection))) log.warn(`batch ${batch.id}: record${index === undefined ? '' : ` for item ${index}`} rejected: ${reason}`);
+    return 'rejected';
+  }
+
+  /**
+   * A record whose item could not be stored, after the retries: its dead letter, then a failed item saying why.
+   * Either write failing throws (the failed item is never written without its dead letter), so the call ends in
+   * an error and the trigger's retry policy delivers the record again.
+   */
+  async function deadLetter(entry: Entry, error: unknown): Promise<Outcome> {
+    const { record, parsed, placement } = entry;
+    const name = deadLetterName(placement.batchId, placement.index);
+    const reason = `The record could not be stored (${errorMessage(error)}); it is kept in ${BLOB_CONTAINERS.deadletter}/${name}.`;
+    await retry(() => writeDeadLetter(services.blobs, name, record, reason));
+    const id = itemDocumentId(placement.batchId, placement.index);
+    const now = new Date();
+    const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
+    await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now)));
+    log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`);
+    return 'deadLettered';
+  }
+
+  /** A record whose item exists already: a redelivery (its blob written again if it was lost), or a rejection. */
+  async function redelivered(entry: Entry, existing: ImageDocument): Promise<Outcome> {
+    const { record, parsed, placement } = entry;
+    if (existing.error?.reason === NEVER_RECEIVED) return rejectRecord(record, BATCH_ALREADY_ENDED, placement.batchId, placement.index, parsed.fileName);
+    const inline = !parsed.ok || parsed.payload.kind === 'bytes';
+    if (inline && existing.source.sha256 !== sha256(record.value)) {
+      return rejectRecord(record, `Item ${placement.index} already holds other content (sha256 ${existing.source.sha256}).`, placement.batchId, placement.index, parsed.fileName);
+    }
+    // Idempotency by content: the same record again restores a lost blob of an item still to be processed.
+    const { container, blob, contentType } = existing.source;
+    if (parsed.ok && parsed.payload.kind === 'bytes' && blob && !isTerminal(existing.status) && !(await retry(() => services.blobs.exists(container, blob)))) {
+      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream' }));
+      log.warn(`batch ${placement.batchId}: item ${placement.index} had lost its blob ${container}/${blob}; written again`);
+    }
+    return 'duplicates';
+  }
+
+  /** A new item: blob first, document second, so a queued item always has its bytes. */
+  async function storeItem({ record, parsed, placement }: Entry): Promise<Outcome> {
+    const { batchId, index } = placement;
+    const id = itemDocumentId(batchId, index);
+    const now = new Date();
+    const fields = { id, partitionKey: batchId, batchId, itemIndex: index };
+    const create = async (doc: ImageDocument): Promise<Outcome> => {
+      if (await retry(() => services.images.create(doc))) return 'accepted';
+      // Someone was first: another delivery of this record, or the receive window closing ("never received").
+      const existing = await retry(() => services.images.get(id, batchId));
+      return existing ? redelivered({ record, parsed, placement }, existing) : 'duplicates';
+    };
+    const fail = (reason: string, source?: ImageSource) => {
+      const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, parsed.fileName, undefined, now) }, now);
+      return create(failedImage(queued, reason, services.engine.name, now));
+    };
+    if (!parsed.ok) return fail(parsed.reason);
+    let bytes: Buffer;
+    let blob: string;
+    if (parsed.payload.kind === 'bytes') {
+      bytes = parsed.payload.bytes;
+      blob = itemBlobName(batchId, index);
+    } else {
+      const { container, name } = parsed.payload;
+      const stored = await retry(() => services.blobs.get(container, name));
+      if (!stored) return fail(`The referenced blob ${container}/${name} does not exist.`);
+      bytes = stored.bytes;
+      blob = name;
+    }
+    let contentType: string;
+    try {
+      // The same checks as a single upload: size, sniffed type, header dimensions, truncation.
+      contentType = validateImage(bytes, services.limits, parsed.declaredType).mimeType;
+    } catch (error) {
+      const reason = reasonOf(error);
+      if (!reason) throw error;
+      return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
+    }
+    // Same name on redelivery, so a retried write overwrites rather than duplicates.
+    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType }));
+    return create(queuedImage({ ...fields, source: itemSource(blob, bytes, parsed.fileName, contentType, now) }, now));
+  }
+
+  /** One record of a known batch: rejected, a redelivery, or a new item (dead-lettered when it cannot be stored). */
+  async function ingestEntry(batch: BatchDocument, entry: Entry): Promise<Outcome> {
+    const { record, parsed, placement } = entry;
+    const reject = (reason: string) => rejectRecord(record, reason, batch.id, placement.index, parsed.fileName);
+    if (placement.index >= batch.itemCount) return reject(`ip-item-index ${placement.index} is outside the batch's ${batch.itemCount} items.`);
+    if (placement.count !== batch.itemCount) return reject(`ip-item-count ${placement.count} disagrees with the batch's item count ${batch.itemCount}.`);
+    const existing = await retry(() => services.images.get(itemDocumentId(batch.id, placement.index), batch.id));
+    if (existing) return redelivered(entry, existing);
+    if (hasEnded(batch.status)) return reject(BATCH_ALREADY_ENDED);
+    try {
+      return await storeItem(entry);
+    } catch (error) {
+      return deadLetter(entry, error);
+    }
+  }
+
+  await mapLimited(unplaceable, CONCURRENCY, ({ record, parsed }) => settle(() => rejectRecord(record, parsed.reason, parsed.batchId, undefined, parsed.fileName)));
   for (const [batchId, entries] of byBatch) {
-    const first = entries.find((e) => e.parsed.ok) ?? entries[0];
-    const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
-    const batch = await store.ensure(newBatch(batchId, first.placement.count, callbackUrl));
-    await mapLimited(entries, CONCURRENCY, async ({ record, parsed, placement }) => {
-      if (placement.index >= batch.itemCount) {
-        result.unplaceable++;
-        log.warn(`batch ${batchId}: item ${placement.index} is outside the batch's ${batch.itemCount} items; skipped`);
-        return;
-      }
-      if (await ingestItem(services, batch, record, parsed, placement)) result.accepted++;
-      else result.duplicates++;
-    });
-    if (await startWhenComplete(deps, batch)) result.started.push(batchId);
+    try {
+      const first = entries.find((e) => e.parsed.ok) ?? entries[0];
+      const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
+      const batch = await retry(() => services.batches.ensure(newBatch(batchId, first.placement.count, callbackUrl)));
+      // The receive timeout counts from the last record: touched before this call's records (so the window does not
+      // close while they are stored, unless that takes longer than the timeout) and after them.
+      const touch = () => retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
+      if (batch.status === 'receiving') await touch();
+      await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
+      if (batch.status === 'receiving') await touch();
+      if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length) {
+    throw new AggregateError(errors, `batch ingest: ${errors.length} of ${records.length} records or batches could not be handled; the trigger's retry policy runs the call again. First: ${errorMessage(errors[0])}`);
   }
   return result;
 }
 
 /**
- * Completeness comes from the documents (several trigger instances ingest in parallel), and the start is guarded
- * three times: the batch status, the orchestration instance (id = batch id) and the engine's "already exists".
+ * Completeness comes from the documents (several trigger instances ingest in parallel). The start is guarded by the
+ * batch status, read after this call's items are stored, and by the engine (instance id = batch id, started once).
  */
-async function startWhenComplete(deps: { services: IngestServices; starter: OrchestrationStarter; log: Logger }, batch: BatchDocument): Promise<boolean> {
-  const store = batchStore(deps.services.cosmos);
-  if (batch.status !== 'receiving') return false;
-  const received = await store.countItems(batch.id, batch.itemCount);
-  if (received < batch.itemCount) return false;
-  const current = await store.get(batch.id);
-  if (current && current.status !== 'receiving') return false;
+async function startWhenComplete(deps: IngestDeps, batch: BatchDocument, retry: <T>(fn: () => Promise<T>) => Promise<T>): Promise<boolean> {
+  const store = deps.services.batches;
+  const current = await retry(() => store.get(batch.id));
+  if (current?.status !== 'receiving') return false;
+  if ((await retry(() => store.countItems(batch.id, batch.itemCount))) < batch.itemCount) return false;
   const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl };
-  const started = await deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, input);
-  // Marked after the start: a crash in between leaves 'receiving', and the next delivery's startOnce finds the instance.
-  await store.markStarted(batch.id, new Date().toISOString());
+  const started = await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, input));
+  // Marked after the start: a crash in between leaves 'receiving', and the next delivery's startOnce (or the
+  // receive-timeout sweep) finds the instance.
+  const at = new Date().toISOString();
+  await retry(() => store.update(batch.id, { status: 'processing', startedAt: at, updatedAt: at, instanceId: batch.id }, ['receiving']));
   if (started) deps.log.info(`batch ${batch.id}: all ${batch.itemCount} items received; orchestration started`);
   return started;
 }
-

@@ -22,8 +22,9 @@ export class CosmosImageResults implements ImageResults {
   }
 
   async find(id: string): Promise<ImageDocument | undefined> {
+    // The type filter leaves out the rejected records kept in batch partitions (CosmosBatchStore).
     const { resources } = await this.container.items
-      .query<ImageDocument>({ query: 'SELECT * FROM c WHERE c.id = @id', parameters: [{ name: '@id', value: id }] })
+      .query<ImageDocument>({ query: "SELECT * FROM c WHERE c.id = @id AND c.type = 'image'", parameters: [{ name: '@id', value: id }] })
       .fetchAll();
     return resources[0] && withoutSystemProperties(resources[0]);
   }

@@ -41,6 +41,10 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  exists(container: string, name: string): Promise<boolean> {
+    return this.service.getContainerClient(container).getBlobClient(name).exists();
+  }
+
   async *list(container: string, prefix?: string): AsyncIterable<BlobListing> {
     for await (const blob of this.service.getContainerClient(container).listBlobsFlat({ prefix })) {
       yield { name: blob.name, etag: blob.properties.etag ?? '' };

@@ -10,12 +10,16 @@ export interface BlobListing {
   etag: string;
 }
 
-/** Port for blob storage: Azure Blob Storage in Azure, Azurite locally. */
+/** Port for blob storage: Azure Blob Storage in Azure, Azurite locally, MemoryBlobStore in fault-injection tests. */
 export interface BlobStore {
   /** Creates the containers that are missing; true when any was. */
   ensureContainers(names: readonly string[], abortSignal?: AbortSignal): Promise<boolean>;
+  /** Creates or overwrites; fails when the container does not exist. */
   put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void>;
   /** Undefined when the blob does not exist. */
   get(container: string, name: string): Promise<StoredBlob | undefined>;
+  /** Whether the blob exists, without reading it. */
+  exists(container: string, name: string): Promise<boolean>;
+  /** In name order. */
   list(container: string, prefix?: string): AsyncIterable<BlobListing>;
 }

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AzureBlobStore, blobServiceClient } from '../../src/lib/storage/azure-blob-store';
+import type { BlobStore } from '../../src/lib/storage/blob-store';
+import { MemoryBlobStore } from '../../src/lib/storage/memory-blob-store';
+import { startAzurite, type EmbeddedAzurite } from '../../src/local/azurite';
+
+let azurite: EmbeddedAzurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(() => azurite?.stop());
+
+const adapters: Array<[string, () => BlobStore]> = [
+  ['in memory', () => new MemoryBlobStore()],
+  ['Azure Blob Storage (Azurite)', () => new AzureBlobStore(blobServiceClient({ kind: 'connectionString', value: azurite.connectionString }))],
+];
+
+/** The one BlobStore contract: what the app relies on, held against every adapter. */
+describe.each(adapters)('BlobStore contract: %s', (_name, create) => {
+  let store: BlobStore;
+  let container: string;
+  beforeAll(async () => {
+    store = create();
+    container = `c${randomUUID().replaceAll('-', '')}`.slice(0, 40);
+    await store.ensureContainers([container]);
+    await store.ensureContainers([container]); // repeatable
+  });
+
+  const names = async (prefix?: string) => {
+    const listed: Array<{ name: string; etag: string }> = [];
+    for await (const blob of store.list(container, prefix)) listed.push(blob);
+    return listed;
+  };
+
+  it('stores bytes, content type and metadata, and reads them back', async () => {
+    const bytes = Buffer.from('hello blob');
+    await store.put(container, 'a/one.txt', bytes, { contentType: 'text/plain', metadata: { filename: 'one.txt' } });
+    bytes.fill(0); // the store keeps its own copy
+    const blob = await store.get(container, 'a/one.txt');
+    expect(blob).toMatchObject({ contentType: 'text/plain', metadata: { filename: 'one.txt' } });
+    expect(blob!.bytes.toString()).toBe('hello blob');
+    expect(blob!.etag).not.toBe('');
+  });
+
+  it('answers undefined or false for blobs and containers that do not exist', async () => {
+    expect(await store.get(container, 'missing')).toBeUndefined();
+    expect(await store.exists(container, 'missing')).toBe(false);
+    expect(await store.get('no-such-container', 'x')).toBeUndefined();
+    expect(await store.exists('no-such-container', 'x')).toBe(false);
+  });
+
+  it('tells whether a blob exists', async () => {
+    await store.put(container, 'here', Buffer.from('x'), { contentType: 'application/octet-stream' });
+    expect(await store.exists(container, 'here')).toBe(true);
+  });
+
+  it('overwrites a blob with a new ETag', async () => {
+    await store.put(container, 'over', Buffer.from('first'), { contentType: 'text/plain' });
+    const first = await store.get(container, 'over');
+    await store.put(container, 'over', Buffer.from('second'), { contentType: 'image/png' });
+    const second = await store.get(container, 'over');
+    expect(second!.bytes.toString()).toBe('second');
+    expect(second!.contentType).toBe('image/png');
+    expect(second!.etag).not.toBe(first!.etag);
+  });
+
+  it('lists by prefix in name order, with an ETag that changes when the blob does', async () => {
+    for (const name of ['list/b', 'list/a', 'list/c/d', 'other/x']) await store.put(container, name, Buffer.from(name), { contentType: 'text/plain' });
+    const listed = await names('list/');
+    expect(listed.map((b) => b.name)).toEqual(['list/a', 'list/b', 'list/c/d']);
+    expect((await names()).map((b) => b.name)).toContain('other/x');
+    await store.put(container, 'list/a', Buffer.from('changed'), { contentType: 'text/plain' });
+    const [again] = await names('list/a');
+    expect(again.etag).not.toBe(listed[0].etag);
+    expect((await names('list/a'))[0].etag).toBe(again.etag);
+  });
+
+  it('refuses a write to a container that does not exist, with status 404', async () => {
+    await expect(store.put('no-such-container', 'x', Buffer.from('x'), { contentType: 'text/plain' })).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CosmosImageResults } from '../../src/lib/results/cosmos-image-results';
+import { queuedImage, type ImageDocument } from '../../src/lib/results/image-document';
+import { MemoryImageResults } from '../../src/lib/results/memory-image-results';
+import type { ImageResults } from '../../src/lib/results/result-store';
+import { startCosmosStandIn, type CosmosStandIn } from '../../src/local/cosmos-standin';
+import { freshContainers } from './cosmos-standin';
+
+let standIn: CosmosStandIn;
+beforeAll(async () => {
+  standIn = await startCosmosStandIn();
+});
+afterAll(() => standIn?.stop());
+
+const adapters: Array<[string, () => Promise<ImageResults>]> = [
+  ['in memory', async () => new MemoryImageResults()],
+  ['Cosmos DB (stand-in)', async () => new CosmosImageResults((await freshContainers(standIn)).images)],
+];
+
+const source = { container: 'uploads', blob: 'b', bytes: 10, sha256: 'abc', uploadedAt: '2024-05-01T00:00:00.000Z' };
+function image(id: string, fields: Partial<ImageDocument> = {}): ImageDocument {
+  return { ...queuedImage({ id, partitionKey: fields.partitionKey ?? id, source }, new Date(fields.createdAt ?? '2024-05-01T00:00:00.000Z')), ...fields };
+}
+
+/** The one ImageResults contract: what the app relies on, held against every adapter. */
+describe.each(adapters)('ImageResults contract: %s', (_name, create) => {
+  let store: ImageResults;
+  beforeEach(async () => {
+    store = await create();
+  });
+
+  it('creates a document once per id and partition', async () => {
+    expect(await store.create(image('one'))).toBe(true);
+    expect(await store.create(image('one', { status: 'failed' }))).toBe(false);
+    expect(await store.create(image('one', { partitionKey: 'batch-1' }))).toBe(true);
+    expect((await store.get('one', 'one'))!.status).toBe('queued');
+  });
+
+  it('reads by id and partition, finds by id alone, and answers undefined for what is not there', async () => {
+    await store.create(image('b_0', { partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
+    expect(await store.get('b_0', 'b')).toMatchObject({ id: 'b_0', batchId: 'b', itemIndex: 0 });
+    expect(await store.get('b_0', 'other')).toBeUndefined();
+    expect(await store.find('b_0')).toMatchObject({ id: 'b_0', partitionKey: 'b' });
+    expect(await store.find('nothing')).toBeUndefined();
+    expect(Object.keys((await store.get('b_0', 'b'))!).filter((key) => key.startsWith('_'))).toEqual([]);
+  });
+
+  it('upserts: creates, then replaces', async () => {
+    await store.upsert(image('u'));
+    await store.upsert(image('u', { status: 'succeeded' }));
+    expect((await store.get('u', 'u'))!.status).toBe('succeeded');
+  });
+
+  it('lists newest first, filtered, a page at a time, every document once', async () => {
+    const times = ['2024-05-01T10:00:00.000Z', '2024-05-02T10:00:00.000Z', '2024-05-03T10:00:00.000Z', '2024-05-04T10:00:00.000Z', '2024-05-05T10:00:00.000Z'];
+    await store.create(image('i0', { createdAt: times[0], status: 'succeeded', metadata: { format: 'png', width: 1, height: 1, bytes: 1, hasAlpha: false } }));
+    await store.create(image('i1', { createdAt: times[1], status: 'failed' }));
+    await store.create(image('b_0', { createdAt: times[2], partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
+    await store.create(image('b_1', { createdAt: times[3], partitionKey: 'b', batchId: 'b', itemIndex: 1, status: 'succeeded' }));
+    await store.create(image('i4', { createdAt: times[4] }));
+
+    const all: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await store.list({}, { limit: 2, continuationToken });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      all.push(...page.items.map((d) => d.id));
+      continuationToken = page.continuationToken;
+    } while (continuationToken);
+    expect(all).toEqual(['i4', 'b_1', 'b_0', 'i1', 'i0']);
+
+    const ids = async (filter: Parameters<ImageResults['list']>[0]) => (await store.list(filter, { limit: 10 })).items.map((d) => d.id);
+    expect(await ids({ status: 'succeeded' })).toEqual(['b_1', 'i0']);
+    expect(await ids({ format: 'png' })).toEqual(['i0']);
+    expect(await ids({ batchId: 'b' })).toEqual(['b_1', 'b_0']);
+    expect(await ids({ from: times[1], to: times[3] })).toEqual(['b_0', 'i1']);
+  });
+});
