@@ -17,7 +17,7 @@ export const APP_SETTINGS = {
   MAX_IMAGE_PIXELS: { scope: 'azure', description: 'Largest accepted image, in pixels (width x height), checked from the header before decoding.', default: '50000000' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
-  LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder for the embedded Azurite to persist blobs in; unset keeps them in memory.' },
+  LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
 } as const satisfies Record<string, { scope: 'azure' | 'local'; description: string; default?: string }>;
