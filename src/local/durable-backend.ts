@@ -120,6 +120,7 @@ export class DurableBackend implements OrchestrationStarter {
   }
 
   async startOnce(name: string, instanceId: string, input: unknown): Promise<boolean> {
+    if (this.stopped) throw new Error('The local orchestration host is stopping.');
     if (this.instances.has(instanceId)) return false;
     await this.create(name, instanceId, input);
     return true;
