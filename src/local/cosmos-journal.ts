@@ -20,6 +20,7 @@ interface Container {
   _ridCount: number;
   _set(data: Resource): Resource;
   delete(idOrRid: string, partition?: unknown): void;
+  replace(data: Resource, original: Resource): Resource;
   _item(keyPath: string, id: string, partition?: unknown): Item;
 }
 interface Account {
@@ -105,6 +106,18 @@ export function persistAccount(account: Account, folder: string): { close(): voi
   const watch = (container: Container, path: string[]) => {
     const set = container._set.bind(container);
     const remove = container.delete.bind(container);
+    const replace = container.replace.bind(container);
+    // A replace (and so an upsert or a patch) removes the resource, then stores the new one under the same _rid:
+    // only the new one is journaled, so a kill between the two steps cannot lose the resource.
+    let replacing = false;
+    container.replace = (data, original) => {
+      replacing = true;
+      try {
+        return replace(data, original);
+      } finally {
+        replacing = false;
+      }
+    };
     container._set = (data) => {
       const stored = set(data);
       append({ path, set: stored, count: container._ridCount });
@@ -115,7 +128,7 @@ export function persistAccount(account: Account, folder: string): { close(): voi
     container.delete = (idOrRid, partition) => {
       const { _rid } = container._item('/id', idOrRid, partition).read() ?? {};
       remove(idOrRid, partition);
-      if (_rid) append({ path, removed: _rid, count: container._ridCount });
+      if (_rid && !replacing) append({ path, removed: _rid, count: container._ridCount });
     };
     for (const [rid, item] of container._data) {
       const inner = children(item);
