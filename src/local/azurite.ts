@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // Azurite ships no type declarations; these are the two classes used, as its dist defines them.
@@ -31,6 +32,8 @@ export async function startAzurite(folder?: string): Promise<EmbeddedAzurite> {
   // Loaded here so Azure deployments never load the emulator (a dev dependency).
   const BlobServer: BlobServerClass = require('azurite/dist/src/blob/BlobServer').default;
   const BlobConfiguration: BlobConfigurationClass = require('azurite/dist/src/blob/BlobConfiguration').default;
+  // Azurite saves its metadata into the folder without creating it.
+  if (folder) await mkdir(folder, { recursive: true });
   const persisted = folder
     ? [join(folder, '__azurite_db_blob__.json'), join(folder, '__azurite_db_blob_extent__.json'), [{ locationId: 'Default', locationPath: join(folder, '__blobstorage__'), maxConcurrency: 10 }]]
     : [undefined, undefined, undefined];

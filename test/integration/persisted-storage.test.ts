@@ -11,8 +11,10 @@ afterAll(() => Promise.all(folders.map((folder) => rm(folder, { recursive: true,
 
 describe('LOCAL_STORAGE_PATH', () => {
   it('keeps uploads and results across restarts of the local host', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'image-pipeline-'));
-    folders.push(folder);
+    const parent = await mkdtemp(join(tmpdir(), 'image-pipeline-'));
+    folders.push(parent);
+    // A folder that does not exist yet: the local host creates it.
+    const folder = join(parent, 'state');
     const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#204080' } }).png().toBuffer();
 
     const first = await startTestHost({ LOCAL_STORAGE_PATH: folder, BLOB_WATCH_INTERVAL_MS: '50' });
