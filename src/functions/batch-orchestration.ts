@@ -4,7 +4,7 @@ import { BATCH_ACTIVITIES, createBatchOrchestrators, ITEM_RETRY } from '../lib/o
 import type { OrchestrationContextLike } from '../lib/orchestration/context';
 import { azureServices } from './services';
 
-// durable-functions checks for a RetryOptions; the policy itself is shared with the local runner.
+// durable-functions checks for a RetryOptions; the policy itself is src/lib's ITEM_RETRY.
 const retry = Object.assign(new df.RetryOptions(ITEM_RETRY.firstRetryIntervalInMilliseconds, ITEM_RETRY.maxNumberOfAttempts), {
   backoffCoefficient: ITEM_RETRY.backoffCoefficient,
   maxRetryIntervalInMilliseconds: ITEM_RETRY.maxRetryIntervalInMilliseconds,

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { recordsFromEventHub, type EventHubTriggerMetadata } from '../lib/batch/event-hub-records';
 import { ingestRecords } from '../lib/orchestration/intake';
+import { INGEST_TRIGGER_RETRY } from '../lib/orchestration/trigger-retry';
 import { invocationStarter } from './durable-starter';
 import { azureServices } from './services';
 
@@ -15,9 +16,8 @@ app.eventHub('ingestBatchRecords', {
   ...({ dataType: 'binary' } as object),
   extraInputs: [df.input.durableClient()],
   // The trigger checkpoints past a batch of events even when the function throws; this policy is the only
-  // redelivery. The handler throws only when a record could neither be stored nor dead-lettered (storage or Cosmos
-  // down), so it retries for ever: the partition waits, and nothing accepted is dropped.
-  retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 10 }, maximumInterval: { minutes: 15 } },
+  // redelivery (the local stream and Kafka consumer apply the same one).
+  retry: INGEST_TRIGGER_RETRY,
   handler: async (messages: unknown, context) => {
     const records = recordsFromEventHub(messages as unknown[], context.triggerMetadata as EventHubTriggerMetadata);
     const result = await ingestRecords({ services: await azureServices(), starter: invocationStarter(context), log: context }, records);

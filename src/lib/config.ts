@@ -21,7 +21,7 @@ export const APP_SETTINGS = {
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
-  LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder for the embedded Azurite to persist blobs in; unset keeps them in memory.' },
+  LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
   REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },

@@ -1,11 +1,19 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // Azurite ships no type declarations; these are the two classes used, as its dist defines them.
+interface LokiDatabase {
+  saveDatabase(callback: (error?: Error) => void): void;
+}
 interface AzuriteBlobServer {
   start(): Promise<void>;
   close(): Promise<void>;
   clean(): Promise<void>;
   getHttpServerAddress(): string;
+  httpServer: Server;
+  metadataStore: { db: LokiDatabase };
+  extentMetadataStore: { db: LokiDatabase };
 }
 type BlobServerClass = new (config: unknown) => AzuriteBlobServer;
 type BlobConfigurationClass = new (...args: unknown[]) => unknown;
@@ -24,6 +32,8 @@ export async function startAzurite(folder?: string): Promise<EmbeddedAzurite> {
   // Loaded here so Azure deployments never load the emulator (a dev dependency).
   const BlobServer: BlobServerClass = require('azurite/dist/src/blob/BlobServer').default;
   const BlobConfiguration: BlobConfigurationClass = require('azurite/dist/src/blob/BlobConfiguration').default;
+  // Azurite saves its metadata into the folder without creating it.
+  if (folder) await mkdir(folder, { recursive: true });
   const persisted = folder
     ? [join(folder, '__azurite_db_blob__.json'), join(folder, '__azurite_db_blob_extent__.json'), [{ locationId: 'Default', locationPath: join(folder, '__blobstorage__'), maxConcurrency: 10 }]]
     : [undefined, undefined, undefined];
@@ -46,10 +56,51 @@ export async function startAzurite(folder?: string): Promise<EmbeddedAzurite> {
     !folder, // in-memory persistence
   );
   const server = new BlobServer(config);
+  if (folder) answerWritesOnceSaved(server);
   await server.start();
   const endpoint = `http://${server.getHttpServerAddress().replace(/^http:\/\//, '')}/${ACCOUNT}`;
   return {
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${endpoint};`,
     stop: () => server.close(),
   };
+}
+
+const save = (db: LokiDatabase) => new Promise<void>((resolve, reject) => db.saveDatabase((error) => (error ? reject(error) : resolve())));
+
+/**
+ * Azurite keeps its blob metadata in LokiJS databases it saves every 5 s, so a killed Azurite loses the blobs written
+ * in its last seconds although it had answered 201. Here the answer to every write request waits for a save of both
+ * databases that began after the write (one save serves every write that arrived before it started).
+ */
+function answerWritesOnceSaved(server: AzuriteBlobServer): void {
+  let saving: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const saved = (): Promise<void> => {
+    if (!saving) {
+      saving = Promise.all([save(server.metadataStore.db), save(server.extentMetadataStore.db)]).then(
+        () => undefined,
+      ).finally(() => (saving = undefined));
+      return saving;
+    }
+    next ??= saving.catch(() => undefined).then(() => {
+      next = undefined;
+      return saved();
+    });
+    return next;
+  };
+  const [azurite] = server.httpServer.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.httpServer.removeAllListeners('request');
+  server.httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+      response.end = ((...args: unknown[]) => {
+        saved().then(
+          () => end(...args),
+          (error: Error) => response.destroy(error),
+        );
+        return response;
+      }) as ServerResponse['end'];
+    }
+    azurite(request, response);
+  });
 }

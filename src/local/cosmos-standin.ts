@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { captureAccounts, persistAccount, takeAccount } from './cosmos-journal';
 
 // The Cosmos stand-in accepts any key; this one only has to be well-formed base64.
 const KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
@@ -8,18 +9,28 @@ export interface CosmosStandIn {
   stop(): Promise<void>;
 }
 
-/** @vercel/cosmosdb-server in this process, over plain HTTP on loopback (a free port by default). */
-export async function startCosmosStandIn(port = 0): Promise<CosmosStandIn> {
+/**
+ * @vercel/cosmosdb-server in this process, over plain HTTP on loopback (a free port by default): in memory, or
+ * kept in `folder` (a journal of every change, written before each answer).
+ */
+export async function startCosmosStandIn(port = 0, folder?: string): Promise<CosmosStandIn> {
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
+  captureAccounts();
   const server = createHttpServer();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
+  const account = takeAccount(address.port);
+  const journal = folder ? persistAccount(account, folder) : undefined;
   return {
     connectionString: `AccountEndpoint=http://127.0.0.1:${address.port}/;AccountKey=${KEY};`,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          journal?.close();
+          if (error) reject(error);
+          else resolve();
+        });
       }),
   };
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
@@ -39,10 +40,11 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       notes.push('Storage: AzureWebJobsStorage as configured');
     }
     if (!config.cosmos) {
-      const cosmos = await startCosmosStandIn();
+      const folder = config.local.storagePath && join(config.local.storagePath, 'cosmos');
+      const cosmos = await startCosmosStandIn(0, folder);
       stops.push(cosmos.stop);
       config = { ...config, cosmos: { kind: 'connectionString', value: cosmos.connectionString } };
-      notes.push(`Cosmos DB stand-in (embedded, in memory): ${cosmos.connectionString}`);
+      notes.push(`Cosmos DB stand-in (embedded, ${folder ? `persisted in ${folder}` : 'in memory'}): ${cosmos.connectionString}`);
     } else {
       notes.push('Cosmos DB: COSMOS_CONNECTION as configured');
     }
@@ -65,7 +67,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(() => watcher.stop());
     notes.push(`Blob watcher on ${BLOB_CONTAINERS.uploads}/ every ${config.local.blobWatchIntervalMs} ms (stands in for the blob trigger)`);
 
-    // Batches: the stream (in-process, or Kafka with KAFKA_BROKERS) and the orchestration runner.
+    // Batches: the stream (in-process, or Kafka with KAFKA_BROKERS) and the local Durable backend.
     const batches = await startBatchPipeline(services, config, log);
     services.batchStream = batches.stream;
     stops.unshift(() => batches.stop());
@@ -73,11 +75,11 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
 
     // The receive timeout and the end-of-batch backstop, as the sweepBatches timer runs them in Azure.
     const timeoutSeconds = config.batchReceiveTimeoutSeconds;
-    const sweeper = sweepEvery(timeoutSeconds, () => sweepBatches({ services, starter: batches.runner, log, timeoutSeconds }), log);
+    const sweeper = sweepEvery(timeoutSeconds, () => sweepBatches({ services, starter: batches.orchestrations, log, timeoutSeconds }), log);
     stops.unshift(sweeper.stop);
     notes.push(`Batch receive timeout: ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), swept by a timer as in Azure`);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.runner), {
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,
     });
     await new Promise<void>((resolve, reject) => {

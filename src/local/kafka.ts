@@ -2,7 +2,9 @@ import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
 import { headersAsBytes, type RawRecord } from '../lib/batch/record';
 import type { BatchStream } from '../lib/batch/stream';
 import type { Logger } from '../lib/logger';
+import type { TriggerRetryPolicy } from '../lib/orchestration/trigger-retry';
 import type { RecordHandler } from './stream';
+import { invokeTrigger } from './trigger-retry';
 
 /** A Kafka message as the ingest handler takes it: headers as byte arrays, as the Event Hubs trigger passes them. */
 export function fromKafkaMessage(message: KafkaMessage, partition: number): RawRecord {
@@ -20,11 +22,20 @@ export interface KafkaStream extends BatchStream {
 }
 
 /**
- * Batch records over a real Kafka cluster: a kafkajs consumer group feeding the ingest handler (offsets resolved
- * only after the handler succeeds: at least once), and a producer for POST /api/batches.
+ * Batch records over a real Kafka cluster: a kafkajs consumer group feeding the ingest handler with the Event Hubs
+ * trigger's semantics (the offset moves on after the handler returns, or throws and has used up the retry policy),
+ * and a producer for POST /api/batches.
  */
-export async function startKafkaStream(options: { brokers: string[]; topic: string; groupId: string; handler: RecordHandler; log: Logger }): Promise<KafkaStream> {
+export async function startKafkaStream(options: {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  handler: RecordHandler;
+  retry?: TriggerRetryPolicy;
+  log: Logger;
+}): Promise<KafkaStream> {
   const { brokers, topic, groupId, handler, log } = options;
+  let closing = false;
   const kafka = new Kafka({
     clientId: 'image-pipeline-local',
     brokers,
@@ -45,8 +56,15 @@ export async function startKafkaStream(options: { brokers: string[]; topic: stri
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       if (!batch.messages.length) return;
-      // A throw here makes kafkajs seek back and deliver the batch again.
-      await handler(batch.messages.map((message) => fromKafkaMessage(message, batch.partition)));
+      const records = batch.messages.map((message) => fromKafkaMessage(message, batch.partition));
+      const what = `batch ingest of ${records.length} records on partition ${batch.partition}`;
+      const invoke = async () => {
+        // Retries can outlast the session timeout. A failed heartbeat (a rebalance) is no reason to skip the records.
+        await heartbeat().catch(() => undefined);
+        await handler(records);
+      };
+      // Never throws: a throw would make kafkajs seek back and deliver the batch again, which the trigger does not do.
+      if ((await invokeTrigger(invoke, { policy: options.retry, what, log, stopping: () => closing })) === 'stopped') return;
       resolveOffset(batch.messages.at(-1)!.offset);
       await heartbeat();
     },
@@ -61,6 +79,7 @@ export async function startKafkaStream(options: { brokers: string[]; topic: stri
       });
     },
     async close() {
+      closing = true;
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
     },

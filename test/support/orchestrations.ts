@@ -1,12 +1,12 @@
 import type { Logger } from '../../src/lib/logger';
 import { batchActivities, type ActivityServices } from '../../src/lib/orchestration/batch-activities';
 import { createBatchOrchestrators } from '../../src/lib/orchestration/batch-orchestrator';
-import type { RetryPolicy } from '../../src/lib/orchestration/context';
 import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
-import { OrchestrationRunner } from '../../src/local/orchestration-runner';
+import { DurableBackend } from '../../src/local/durable-backend';
+import { orchestrationHandler } from '../../src/local/durable-engine';
 
-/** Activity retries as in Azure (4 attempts, backoff), with millisecond delays so tests run fast. */
-export const FAST_RETRY: RetryPolicy = { firstRetryIntervalInMilliseconds: 5, maxNumberOfAttempts: 4, backoffCoefficient: 2, maxRetryIntervalInMilliseconds: 20 };
+/** Retry timers wait a thousandth of the backoff Durable records (2 s, 4 s, 8 s): the same schedule, run fast. */
+const TIMER_SCALE = 0.001;
 
 export interface TestEngine {
   starter: OrchestrationStarter;
@@ -16,10 +16,11 @@ export interface TestEngine {
 }
 
 /**
- * The project's batch orchestrators and activities on an in-process engine. The one place tests choose the engine:
- * today the local runner (src/local/orchestration-runner.ts).
+ * The project's batch orchestrators and activities on the local Durable backend: durable-functions' own replay
+ * engine, in memory, with the production retry policy and scaled-down timers. The one place tests choose the engine.
  */
-export function orchestrationEngine(services: ActivityServices, log: Logger, retry: RetryPolicy = FAST_RETRY): TestEngine {
-  const runner = new OrchestrationRunner({ orchestrations: createBatchOrchestrators(retry), activities: batchActivities(services, log), log });
-  return { starter: runner, ended: (instanceId) => runner.waitFor(instanceId), stop: () => runner.stop() };
+export function orchestrationEngine(services: ActivityServices, log: Logger): TestEngine {
+  const orchestrations = Object.fromEntries(Object.entries(createBatchOrchestrators()).map(([name, generator]) => [name, orchestrationHandler(generator)]));
+  const backend = new DurableBackend({ orchestrations, activities: batchActivities(services, log), timerScale: TIMER_SCALE, log });
+  return { starter: backend, ended: (instanceId) => backend.waitFor(instanceId), stop: () => backend.stop() };
 }

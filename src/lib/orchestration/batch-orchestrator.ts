@@ -73,7 +73,7 @@ export function planChunks(itemCount: number, chunkSize: number): Array<{ start:
 
 /**
  * Waits for every task, never failing on one: Task.all fails fast, so after a failure each task is yielded on its
- * own (a completed task answers at once, in Azure and in the runner). Returns results, or errors for faulted tasks.
+ * own (a completed task answers at once). Returns results, or errors for faulted tasks.
  */
 function* settleAll(context: OrchestrationContextLike, tasks: DurableTask[]): Generator<DurableTask, Array<{ ok: true; value: unknown } | { ok: false; error: string }>, unknown> {
   if (!tasks.length) return [];
@@ -94,7 +94,7 @@ function* settleAll(context: OrchestrationContextLike, tasks: DurableTask[]): Ge
 }
 
 /**
- * The batch orchestrators, for Durable Functions and the local runner alike. Deterministic: no clock but
+ * The batch orchestrators, for Durable Functions in Azure and locally alike. Deterministic: no clock but
  * currentUtcDateTime, no I/O, no randomness; every decision follows from the input and the task results.
  */
 export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Record<string, Orchestrator> {

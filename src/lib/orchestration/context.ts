@@ -1,7 +1,7 @@
 /**
  * The part of durable-functions' orchestration context the batch orchestrators use, declared here so src/lib
  * stays free of the Functions runtime. durable-functions' OrchestrationContext satisfies it (checked where
- * src/functions registers the orchestrators), and so does the local runner's context.
+ * src/functions registers the orchestrators; the local host runs them on the same context).
  */
 export interface DurableTask {
   isCompleted: boolean;

@@ -1,0 +1,74 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HistoryEvent } from './durable-engine';
+
+export type RuntimeStatus = 'Running' | 'Completed' | 'Failed';
+
+/** One orchestration instance as the local Durable backend keeps it: its history, and what it ended with. */
+export interface InstanceRecord {
+  name: string;
+  instanceId: string;
+  parentInstanceId?: string;
+  runtimeStatus: RuntimeStatus;
+  createdTime: string;
+  lastUpdatedTime: string;
+  history: HistoryEvent[];
+  /**
+   * For each task id (the EventId of TaskScheduled, SubOrchestrationInstanceCreated, TimerCreated), the index of
+   * the orchestrator action it serves: a retried activity's attempts and retry timers share their action's index.
+   */
+  actionOf: number[];
+  output?: unknown;
+  failure?: string;
+  customStatus?: unknown;
+}
+
+/** Where histories live: each save replaces the instance's record as one unit. */
+export interface HistoryStore {
+  readonly description: string;
+  save(record: InstanceRecord): Promise<void>;
+  loadAll(): Promise<InstanceRecord[]>;
+}
+
+/** In memory (the default): gone with the process, like everything else the local host keeps in memory. */
+export class MemoryHistoryStore implements HistoryStore {
+  readonly description = 'in memory';
+  private readonly records = new Map<string, string>();
+
+  async save(record: InstanceRecord): Promise<void> {
+    this.records.set(record.instanceId, JSON.stringify(record));
+  }
+
+  async loadAll(): Promise<InstanceRecord[]> {
+    return [...this.records.values()].map((json) => JSON.parse(json) as InstanceRecord);
+  }
+}
+
+/**
+ * One JSON file per instance under `folder`, replaced atomically (written aside, then renamed over), so a kill at
+ * any moment leaves either the previous or the new history, never a torn one.
+ */
+export class FileHistoryStore implements HistoryStore {
+  readonly description: string;
+
+  constructor(private readonly folder: string) {
+    this.description = `on disk in ${folder}`;
+  }
+
+  private file(instanceId: string): string {
+    return join(this.folder, `${encodeURIComponent(instanceId)}.json`);
+  }
+
+  async save(record: InstanceRecord): Promise<void> {
+    await mkdir(this.folder, { recursive: true });
+    const file = this.file(record.instanceId);
+    await writeFile(`${file}.tmp`, JSON.stringify(record));
+    await rename(`${file}.tmp`, file);
+  }
+
+  async loadAll(): Promise<InstanceRecord[]> {
+    await mkdir(this.folder, { recursive: true });
+    const names = (await readdir(this.folder)).filter((name) => name.endsWith('.json'));
+    return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(this.folder, name), 'utf8')) as InstanceRecord));
+  }
+}
