@@ -16,6 +16,9 @@ param skuName string
 @description('Flex Consumption deployment package container.')
 param deploymentContainerName string
 
+@description('Container where Event Grid writes BlobCreated events it could not deliver (dead-lettering), for a replay.')
+param deadLetterContainerName string
+
 @minValue(1)
 @maxValue(7)
 param transientBlobRetentionDays int
@@ -36,9 +39,11 @@ var appContainerNames = [
 ]
 
 // Prefixes ("<container>/") the privacy sweep deletes after transientBlobRetentionDays. Derivatives are kept.
+// Dead-lettered events name uploads, which are gone after the same time anyway.
 var transientPrefixes = [
   'uploads/'
   'batches/'
+  '${deadLetterContainerName}/'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -79,7 +84,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     deleteRetentionPolicy: softDeleteRetentionDays > 0
       ? {
           enabled: true
-          days: softDeleteRetentionDays
+          days: max(softDeleteRetentionDays, 1) // = softDeleteRetentionDays here; max() tells the type checker it is >= 1
         }
       : {
           enabled: false
@@ -87,7 +92,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     containerDeleteRetentionPolicy: softDeleteRetentionDays > 0
       ? {
           enabled: true
-          days: softDeleteRetentionDays
+          days: max(softDeleteRetentionDays, 1) // = softDeleteRetentionDays here; max() tells the type checker it is >= 1
         }
       : {
           enabled: false
@@ -96,7 +101,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for containerName in concat(appContainerNames, [deploymentContainerName]): {
+  for containerName in concat(appContainerNames, [deploymentContainerName, deadLetterContainerName]): {
     parent: blobService
     name: containerName
     properties: {
