@@ -49,6 +49,17 @@ describe('Durable Functions on Flex Consumption', () => {
   });
 });
 
+describe('Node 22', () => {
+  it('is the Flex runtime, the engines floor and the @types/node major', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const site = readFileSync(path.join(bicepDir, 'app', 'function-app.bicep'), 'utf8');
+    const runtime = /runtime: \{\s*name: 'node'\s*version: '(\d+)'\s*\}/.exec(site)?.[1];
+    expect(runtime).toBe('22');
+    expect(pkg.engines.node).toBe('>=22');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^22\./);
+  });
+});
+
 describe('always-ready instances with zone redundancy (infra/README.md)', () => {
   it('finds the scaling groups of the registered functions', () => {
     expect(registrations.size).toBeGreaterThan(5);
