@@ -1,6 +1,6 @@
 #!/bin/sh
 # npm run infra:build: the pinned Bicep CLI (infra/tools/bicep-cli.csproj) lints every template, compiles main.bicep to
-# build/infra/main.json and type-checks both parameter files against it (each JSON file is turned into a .bicepparam
+# build/infra/main.json (and the pipeline's identity template) and type-checks both parameter files against main.bicep (each JSON file is turned into a .bicepparam
 # with `decompile-params`, then compiled with `build-params`). Any diagnostic fails the build: bicepconfig.json raises
 # the linter's rules to errors, and compiler warnings (BCPxxx), which no configuration can raise, are caught here.
 set -eu
@@ -22,8 +22,9 @@ run() {
 }
 
 "$bicep" --version
-run lint --pattern 'infra/bicep/**/*.bicep'
+run lint --pattern 'infra/**/*.bicep'
 run build infra/bicep/main.bicep --outfile "$out/main.json"
+run build infra/pipeline/ci-identity.bicep --outfile "$out/ci-identity.json"
 for params in infra/bicep/main.parameters*.json; do
   name=$(basename "$params" .json)
   run decompile-params "$params" --bicep-file infra/bicep/main.bicep --outfile "$out/$name.bicepparam" --force
