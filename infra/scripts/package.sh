@@ -18,7 +18,8 @@ cp -R host.json web package.json package-lock.json "$stage/"
 
 # Production dependencies only, for the platform the app runs on whatever machine builds the package. Install
 # scripts are not needed: sharp's binary and libvips come as the @img/sharp-linux-x64 optional packages.
-(cd "$stage" && npm ci --omit=dev --os=linux --cpu=x64 --libc=glibc --ignore-scripts --no-audit --no-fund --loglevel=error)
+# --prefer-offline: the tarballs are usually in npm's cache already (the lock's integrity hashes still apply).
+(cd "$stage" && npm ci --omit=dev --os=linux --cpu=x64 --libc=glibc --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
 rm "$stage/package-lock.json"
 
 mkdir -p "$(dirname "$zip_path")"

@@ -23,6 +23,7 @@ const roleAssignments = (resources: SnapshotResource[]) => [
 
 describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', () => {
   beforeAll(async () => {
+    await bicep('--version'); // restores the CLI if needed, once, before the parallel runs
     const dir = workDir();
     const devValues = { environmentName: "'ci-dev'", location: "'westeurope'", principalId: `'${DEPLOYER}'`, createBlobEventSubscription: 'true' };
     [dev, prod, devServicePrincipal] = await Promise.all([
