@@ -2,7 +2,8 @@ targetScope = 'subscription'
 
 // Image Pipeline: the whole cloud side. Layout follows the azd Flex Consumption templates
 // (Azure-Samples/functions-quickstart-typescript-azd): subscription-scope main.bicep, one module per concern
-// under app/, Azure Verified Modules where they fit. See ../README.md for the HA/DR notes and the runbook.
+// under app/, native resources only (so it compiles without the public module registry). See ../README.md for the
+// HA/DR notes and the runbook.
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Environment
@@ -25,16 +26,18 @@ param location string
 @description('Name of the resource group; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Object id of the deploying user (or CI principal) that gets the same data-plane roles as the app, for testing and debugging. Empty string: no roles for a person.')
+@description('Object id of the deploying user (or CI principal) that gets the same data-plane roles as the app, for testing and debugging. Empty string: no roles for a person (the prod profile).')
 param principalId string = deployer().objectId
 
+// A role assignment whose principalType does not match the principal fails (UnmatchedPrincipalType). The deployer is a
+// user when it has a user principal name; a service principal or managed identity (azd or az from CI) has none.
 @allowed([
   'User'
   'ServicePrincipal'
   'Group'
 ])
-@description('Kind of principal principalId is.')
-param principalType string = 'User'
+@description('Kind of principal principalId is. Default: derived from the deployer. Set it when principalId names someone else.')
+param principalType string = empty(deployer().userPrincipalName) ? 'ServicePrincipal' : 'User'
 
 // ---------------------------------------------------------------------------------------------------------------------
 // High availability / disaster recovery knobs (main.parameters.prod.json turns them on)
@@ -200,7 +203,13 @@ var tags = {
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var cosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+var eventHubsNamespaceName = '${abbrs.eventHubNamespaces}${resourceToken}'
+// app/eventhubs.bicep names the geo-DR secondary '<namespace>-secondary'
+var eventHubsSecondaryNamespaceName = empty(eventHubsGeoDrSecondaryLocation) ? '' : '${eventHubsNamespaceName}-secondary'
+var appInsightsName = '${abbrs.insightsComponents}${resourceToken}'
 var blobSystemTopicName = '${abbrs.eventGridDomainsTopics}storage-${resourceToken}'
+var deadLetterContainerName = 'eventgrid-dead-letters'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -209,10 +218,10 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Identity and monitoring (Azure Verified Modules, same versions as the azd Flex templates)
+// Identity and monitoring (native modules with the parameters and outputs of the AVM modules the azd templates use)
 // ---------------------------------------------------------------------------------------------------------------------
 
-module appIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+module appIdentity 'app/identity.bicep' = {
   name: 'appIdentity'
   scope: rg
   params: {
@@ -222,7 +231,7 @@ module appIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.
   }
 }
 
-module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+module logAnalytics 'app/log-analytics.bicep' = {
   name: 'logAnalytics'
   scope: rg
   params: {
@@ -233,11 +242,11 @@ module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = 
   }
 }
 
-module appInsights 'br/public:avm/res/insights/component:0.6.0' = {
+module appInsights 'app/app-insights.bicep' = {
   name: 'appInsights'
   scope: rg
   params: {
-    name: '${abbrs.insightsComponents}${resourceToken}'
+    name: appInsightsName
     location: location
     tags: tags
     workspaceResourceId: logAnalytics.outputs.resourceId
@@ -258,6 +267,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     skuName: storageSkuName
     deploymentContainerName: deploymentStorageContainerName
+    deadLetterContainerName: deadLetterContainerName
     transientBlobRetentionDays: transientBlobRetentionDays
     softDeleteRetentionDays: blobSoftDeleteRetentionDays
     vnetEnabled: vnetEnabled
@@ -269,7 +279,7 @@ module cosmos 'app/cosmos.bicep' = {
   name: 'cosmos'
   scope: rg
   params: {
-    name: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+    name: cosmosAccountName
     location: location
     tags: tags
     databaseName: cosmosDatabaseName
@@ -285,7 +295,7 @@ module eventHubs 'app/eventhubs.bicep' = {
   name: 'eventHubs'
   scope: rg
   params: {
-    name: '${abbrs.eventHubNamespaces}${resourceToken}'
+    name: eventHubsNamespaceName
     location: location
     tags: tags
     skuName: eventHubsSku
@@ -383,19 +393,26 @@ module rbac 'app/rbac.bicep' = {
     appPrincipalId: appIdentity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
-    storageAccountName: storage.outputs.name
-    cosmosAccountName: cosmos.outputs.name
-    eventHubsNamespaceName: eventHubs.outputs.name
-    eventHubsSecondaryNamespaceName: eventHubs.outputs.secondaryNamespaceName
-    applicationInsightsName: appInsights.outputs.name
+    // Names known when the deployment starts (not module outputs), so that what-if can predict the role assignments.
+    storageAccountName: storageAccountName
+    cosmosAccountName: cosmosAccountName
+    eventHubsNamespaceName: eventHubsNamespaceName
+    eventHubsSecondaryNamespaceName: eventHubsSecondaryNamespaceName
+    applicationInsightsName: appInsightsName
   }
+  dependsOn: [
+    storage
+    cosmos
+    eventHubs
+    appInsights
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Blob events: Event Grid system topic on the storage account (AVM, as in the azd Event Grid blob-trigger sample)
+// Blob events: Event Grid system topic on the storage account (as in the azd Event Grid blob-trigger sample)
 // ---------------------------------------------------------------------------------------------------------------------
 
-module blobSystemTopic 'br/public:avm/res/event-grid/system-topic:0.6.1' = {
+module blobSystemTopic 'app/event-grid-system-topic.bicep' = {
   name: 'blobSystemTopic'
   scope: rg
   params: {
@@ -404,6 +421,8 @@ module blobSystemTopic 'br/public:avm/res/event-grid/system-topic:0.6.1' = {
     tags: tags
     source: storage.outputs.id
     topicType: 'Microsoft.Storage.StorageAccounts'
+    deadLetterStorageAccountName: storageAccountName
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -412,11 +431,17 @@ module blobEventSubscription 'app/blob-event-subscription.bicep' = if (createBlo
   name: 'blobEventSubscription'
   scope: rg
   params: {
-    systemTopicName: blobSystemTopic.outputs.name
-    functionAppName: functionApp.outputs.name
+    systemTopicName: blobSystemTopicName
+    functionAppName: functionAppName
     functionName: 'processUpload'
     containerName: storage.outputs.uploadsContainerName
+    deadLetterStorageAccountId: storage.outputs.id
+    deadLetterContainerName: deadLetterContainerName
   }
+  dependsOn: [
+    blobSystemTopic
+    functionApp
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -454,6 +479,7 @@ output SERVICE_API_NAME string = functionApp.outputs.name
 output SERVICE_API_BASE_URL string = functionApp.outputs.baseUrl
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output UPLOADS_CONTAINER_NAME string = storage.outputs.uploadsContainerName
+output DEAD_LETTER_CONTAINER_NAME string = deadLetterContainerName
 output BLOB_SYSTEM_TOPIC_NAME string = blobSystemTopic.outputs.name
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmos.outputs.databaseName

@@ -2,13 +2,14 @@
 # BlobCreated events in uploads/ once the code is deployed (the blobs_extension key exists only after the host started).
 $ErrorActionPreference = 'Stop'
 
-foreach ($name in 'AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'BLOB_SYSTEM_TOPIC_NAME') {
+foreach ($name in 'AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'BLOB_SYSTEM_TOPIC_NAME', 'AZURE_STORAGE_ACCOUNT_NAME') {
   if (-not (Get-Item "env:$name" -ErrorAction SilentlyContinue)) { throw "$name is not set (deployment output)" }
 }
 $app = $env:AZURE_FUNCTION_APP_NAME
 $rg = $env:AZURE_RESOURCE_GROUP
 $topic = $env:BLOB_SYSTEM_TOPIC_NAME
 $container = if ($env:UPLOADS_CONTAINER_NAME) { $env:UPLOADS_CONTAINER_NAME } else { 'uploads' }
+$deadLetterContainer = if ($env:DEAD_LETTER_CONTAINER_NAME) { $env:DEAD_LETTER_CONTAINER_NAME } else { 'eventgrid-dead-letters' }
 $functionName = if ($env:FUNCTION_NAME) { $env:FUNCTION_NAME } else { 'processUpload' }
 $subscriptionName = if ($env:BLOB_EVENT_SUBSCRIPTION_NAME) { $env:BLOB_EVENT_SUBSCRIPTION_NAME } else { 'uploads-blob-created' }
 
@@ -24,6 +25,9 @@ for ($attempt = 1; $attempt -le 20 -and -not $key; $attempt++) {
 if (-not $key) { throw "no blobs_extension system key on $app; is processUpload deployed with source EventGrid?" }
 
 $endpoint = "https://$app.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.$functionName&code=$key"
+# Undelivered events (30 attempts or 24 hours) are dead-lettered by the system topic's identity, for a replay.
+$storageId = az storage account show -n $env:AZURE_STORAGE_ACCOUNT_NAME -g $rg --query id -o tsv
+$deadLetters = "$storageId/blobServices/default/containers/$deadLetterContainer"
 az eventgrid system-topic event-subscription create `
   --name $subscriptionName `
   --resource-group $rg `
@@ -34,6 +38,8 @@ az eventgrid system-topic event-subscription create `
   --subject-begins-with "/blobServices/default/containers/$container/" `
   --max-delivery-attempts 30 `
   --event-ttl 1440 `
+  --deadletter-identity systemassigned `
+  --deadletter-identity-endpoint $deadLetters `
   --output none
 if ($LASTEXITCODE -ne 0) { throw 'az eventgrid system-topic event-subscription create failed' }
 Write-Host "Event Grid subscription ${subscriptionName}: BlobCreated in $container/ -> $functionName"

@@ -10,6 +10,8 @@ set -eu
 : "${AZURE_RESOURCE_GROUP:?AZURE_RESOURCE_GROUP is not set (deployment output)}"
 : "${BLOB_SYSTEM_TOPIC_NAME:?BLOB_SYSTEM_TOPIC_NAME is not set (deployment output)}"
 UPLOADS_CONTAINER_NAME="${UPLOADS_CONTAINER_NAME:-uploads}"
+: "${AZURE_STORAGE_ACCOUNT_NAME:?AZURE_STORAGE_ACCOUNT_NAME is not set (deployment output)}"
+DEAD_LETTER_CONTAINER_NAME="${DEAD_LETTER_CONTAINER_NAME:-eventgrid-dead-letters}"
 FUNCTION_NAME="${FUNCTION_NAME:-processUpload}"
 SUBSCRIPTION_NAME="${BLOB_EVENT_SUBSCRIPTION_NAME:-uploads-blob-created}"
 
@@ -37,6 +39,10 @@ if [ -z "$key" ]; then
 fi
 
 endpoint="https://${AZURE_FUNCTION_APP_NAME}.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.${FUNCTION_NAME}&code=${key}"
+# Events still undelivered after 30 attempts or 24 hours (the longest TTL Event Grid allows) go to this container,
+# written by the system topic's identity (Storage Blob Data Contributor on that container only), for a replay.
+storage_id=$(az storage account show -n "$AZURE_STORAGE_ACCOUNT_NAME" -g "$AZURE_RESOURCE_GROUP" --query id -o tsv)
+dead_letters="${storage_id}/blobServices/default/containers/${DEAD_LETTER_CONTAINER_NAME}"
 
 az eventgrid system-topic event-subscription create \
   --name "$SUBSCRIPTION_NAME" \
@@ -48,6 +54,8 @@ az eventgrid system-topic event-subscription create \
   --subject-begins-with "/blobServices/default/containers/${UPLOADS_CONTAINER_NAME}/" \
   --max-delivery-attempts 30 \
   --event-ttl 1440 \
+  --deadletter-identity systemassigned \
+  --deadletter-identity-endpoint "$dead_letters" \
   --output none
 
 echo "Event Grid subscription $SUBSCRIPTION_NAME: BlobCreated in ${UPLOADS_CONTAINER_NAME}/ -> ${FUNCTION_NAME}"

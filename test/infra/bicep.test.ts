@@ -102,7 +102,8 @@ describe('Bicep syntax (tree-sitter-bicep grammar)', () => {
     const local = modules.filter((m) => !m.startsWith('br/') && !m.startsWith('br:') && !m.startsWith('ts/'));
     expect(local.length).toBeGreaterThan(0);
     for (const m of local) expect(files.has(path.join(bicepDir, m)), `module ${m}`).toBe(true);
-    for (const m of modules.filter((x) => x.startsWith('br/public:avm/'))) expect(m).toMatch(/:\d+\.\d+\.\d+$/);
+    // registry modules (br/, ts/) cannot be restored where CI runs, and the compiler needs them all
+    expect(modules.filter((m) => m !== undefined && !local.includes(m))).toEqual([]);
   });
 });
 
@@ -294,7 +295,7 @@ describe('storage privacy and security', () => {
 });
 
 describe('function app', () => {
-  it('Flex Consumption FC1, Node 20, user-assigned identity, durable always-ready group', () => {
+  it('Flex Consumption FC1, Node 22, user-assigned identity, durable always-ready group', () => {
     const fn = bicep('app/function-app.bicep');
     const resolve = moduleResolver(bicep('main.bicep'), fn);
     const plan = single(resourcesOfType(fn, 'Microsoft.Web/serverfarms'), 'one plan');
@@ -302,7 +303,7 @@ describe('function app', () => {
     expect(propertyPath(declarationBody(plan), 'properties', 'zoneRedundant')?.text).toBe('zoneRedundant');
     const site = single(resourcesOfType(fn, 'Microsoft.Web/sites'), 'one site');
     const config = propertyPath(declarationBody(site), 'properties', 'functionAppConfig')!;
-    expect(evaluate(property(config, 'runtime'))).toEqual({ name: 'node', version: '20' });
+    expect(evaluate(property(config, 'runtime'))).toEqual({ name: 'node', version: '22' });
     expect(evaluate(propertyPath(config, 'deployment', 'storage', 'type'))).toBe('blobContainer');
     expect(evaluate(propertyPath(declarationBody(site), 'identity', 'type'))).toBe('UserAssigned');
     expect(propertyPath(config, 'scaleAndConcurrency', 'alwaysReady')?.text).toBe('alwaysReady');
@@ -367,7 +368,7 @@ describe('parameter files and azure.yaml', () => {
   it('every output the postdeploy hook reads is a main.bicep output', () => {
     const outputs = declarations(main(), 'output_declaration').map(declarationName);
     const script = readFileSync(path.join(infraDir, 'scripts/postdeploy.sh'), 'utf8');
-    for (const v of ['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'BLOB_SYSTEM_TOPIC_NAME', 'UPLOADS_CONTAINER_NAME']) {
+    for (const v of ['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'BLOB_SYSTEM_TOPIC_NAME', 'UPLOADS_CONTAINER_NAME', 'AZURE_STORAGE_ACCOUNT_NAME', 'DEAD_LETTER_CONTAINER_NAME']) {
       expect(script).toContain(v);
       expect(outputs).toContain(v);
     }

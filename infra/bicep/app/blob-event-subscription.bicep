@@ -10,10 +10,17 @@ param functionName string
 param containerName string
 param eventSubscriptionName string = 'uploads-blob-created'
 
+@description('Storage account and container for events Event Grid could not deliver (the system topic identity writes them).')
+param deadLetterStorageAccountId string
+param deadLetterContainerName string
+
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
 
+// Bicep has no type data for Microsoft.Web/sites/host (BCP081). The resource is only read, for listKeys() of the
+// blobs_extension system key, which the Web resource provider serves; no property of it is set or checked here.
+#disable-next-line BCP081
 resource functionAppHost 'Microsoft.Web/sites/host@2024-04-01' existing = {
   parent: functionApp
   name: 'default'
@@ -42,9 +49,24 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-
       ]
     }
     eventDeliverySchema: 'EventGridSchema'
+    // Event Grid retries with backoff for at most 24 hours (1440 minutes, the maximum TTL) and 30 attempts; an event
+    // still undelivered then (app down or failing for a day) is written to the dead-letter container instead of being
+    // dropped, and can be replayed (infra/README.md, "Blob trigger wiring").
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
+    }
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: deadLetterStorageAccountId
+          blobContainerName: deadLetterContainerName
+        }
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-// Flex Consumption (FC1) function app, Node 20, user-assigned identity, identity-based connections only.
+// Flex Consumption (FC1) function app, Node 22, user-assigned identity, identity-based connections only.
 // Native resources (not the AVM web/site module) so that functionAppConfig (alwaysReady, runtime, deployment storage)
 // and the app settings are written out literally; test/infra reads the app settings object below and checks it against
 // APP_SETTINGS in src/lib/config.ts.
@@ -96,7 +96,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }

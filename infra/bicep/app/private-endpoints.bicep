@@ -80,6 +80,8 @@ resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
         {
           name: 'pe-${e.name}-${nameSuffix}'
           properties: {
+            // The ids are this module's resource id parameters, carried through the endpoints table above.
+            #disable-next-line use-resource-id-functions
             privateLinkServiceId: e.resourceId
             groupIds: [
               e.groupId

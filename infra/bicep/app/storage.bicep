@@ -16,6 +16,9 @@ param skuName string
 @description('Flex Consumption deployment package container.')
 param deploymentContainerName string
 
+@description('Container where Event Grid writes BlobCreated events it could not deliver (dead-lettering), for a replay.')
+param deadLetterContainerName string
+
 @minValue(1)
 @maxValue(7)
 param transientBlobRetentionDays int
@@ -38,11 +41,13 @@ var appContainerNames = [
 ]
 
 // Prefixes ("<container>/") the privacy sweep deletes after transientBlobRetentionDays. Derivatives are kept.
-// Dead letters hold the records' images too, so they go with them.
+// Dead letters hold the records' images too, so they go with them; dead-lettered Event Grid events name uploads,
+// which are gone after the same time anyway.
 var transientPrefixes = [
   'uploads/'
   'batches/'
   'deadletter/'
+  '${deadLetterContainerName}/'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -83,7 +88,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     deleteRetentionPolicy: softDeleteRetentionDays > 0
       ? {
           enabled: true
-          days: softDeleteRetentionDays
+          days: max(softDeleteRetentionDays, 1) // = softDeleteRetentionDays here; max() tells the type checker it is >= 1
         }
       : {
           enabled: false
@@ -91,7 +96,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     containerDeleteRetentionPolicy: softDeleteRetentionDays > 0
       ? {
           enabled: true
-          days: softDeleteRetentionDays
+          days: max(softDeleteRetentionDays, 1) // = softDeleteRetentionDays here; max() tells the type checker it is >= 1
         }
       : {
           enabled: false
@@ -100,7 +105,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for containerName in concat(appContainerNames, [deploymentContainerName]): {
+  for containerName in concat(appContainerNames, [deploymentContainerName, deadLetterContainerName]): {
     parent: blobService
     name: containerName
     properties: {

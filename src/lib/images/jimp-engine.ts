@@ -8,8 +8,15 @@ import { applyOrientation } from './orientation';
 
 type JimpImage = ReturnType<typeof Jimp.fromBitmap>;
 
-const fromRaster = (image: Raster): JimpImage =>
-  Jimp.fromBitmap({ data: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), width: image.width, height: image.height });
+/**
+ * Pixels as Jimp.fromBitmap must get them. It takes `data.buffer` whole, ignoring the view's offset and length, so a
+ * view into a larger buffer (small Buffers share Node's allocation pool) would turn its neighbours' bytes into pixels:
+ * such data is copied into a buffer of its own.
+ */
+const ownBytes = (data: Uint8Array): Uint8Array =>
+  data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
+
+const fromRaster = (image: Raster): JimpImage => Jimp.fromBitmap({ data: ownBytes(image.data), width: image.width, height: image.height });
 
 function fit(image: JimpImage, maxSide: number): JimpImage {
   return image.width > maxSide || image.height > maxSide ? image.scaleToFit({ w: maxSide, h: maxSide }) : image;
