@@ -64,16 +64,26 @@ async function lagOf(admin: Admin, groupId: string, topic: string): Promise<numb
   }, 0);
 }
 
-/** Warns when the in-house topic keeps records longer than the privacy policy allows (or cannot be checked). */
+const retentionFix = (topic: string) =>
+  `kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config retention.ms=${PRIVACY_RETENTION_MS}`;
+
+/** The warning for an in-house topic whose retention.ms (-1: for ever) is longer than the privacy policy allows. */
+export function retentionWarning(topic: string, retentionMs: number): string | undefined {
+  if (retentionMs >= 0 && retentionMs <= PRIVACY_RETENTION_MS) return undefined;
+  const kept = retentionMs < 0 ? 'for ever' : `for ${(retentionMs / 86_400_000).toFixed(1)} days`;
+  return `bridge: WARNING in-house topic ${topic} keeps records ${kept}, longer than the 7-day privacy policy; shorten it: ${retentionFix(topic)}`;
+}
+
+/** Warns when the in-house topic keeps records longer than the privacy policy allows, or when that cannot be read. */
 async function checkRetention(admin: Admin, topic: string, log: (line: string) => void): Promise<void> {
-  const fix = `set it to at most ${PRIVACY_RETENTION_MS} ms (7 days): kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config retention.ms=${PRIVACY_RETENTION_MS}`;
   try {
     const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false });
     const value = Number(described.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue);
     if (!Number.isFinite(value)) throw new Error('no retention.ms in the answer');
-    if (value < 0 || value > PRIVACY_RETENTION_MS) log(`bridge: WARNING topic ${topic} keeps records for ${value < 0 ? 'ever' : `${(value / 86_400_000).toFixed(1)} days`}, longer than the 7-day privacy policy; ${fix}`);
+    const warning = retentionWarning(topic, value);
+    if (warning) log(warning);
   } catch (error) {
-    log(`bridge: could not read retention.ms of in-house topic ${topic} (${message(error)}); make sure it is at most 7 days: ${fix}`);
+    log(`bridge: could not read retention.ms of in-house topic ${topic} (${message(error)}); it must be at most 7 days: ${retentionFix(topic)}`);
   }
 }
 
@@ -172,6 +182,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommitThreshold: 1, // commitOffsetsIfNecessary() commits whatever has been resolved, i.e. acknowledged
+    partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const live = () => !stopping.signal.aborted && isRunning() && !isStale();
       // kafkajs heartbeats only when asked; a produce request can take up to its timeout.
@@ -206,6 +217,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         if (rest.length) await deliver(rest);
       } catch (error) {
         if (!(error instanceof BridgeStopError)) throw error;
+        // The records before the one that cannot travel still go; it and the rest wait in-house.
+        const before = group.take();
+        if (before.length) await deliver(before);
         failure = error;
         setImmediate(() => void stop()); // not awaited here: stopping waits for this batch to return
       } finally {

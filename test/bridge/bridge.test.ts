@@ -196,6 +196,36 @@ describe.skipIf(skip)('bridge: in-house Kafka -> cloud Kafka (two librdkafka moc
     await waitFor('the in-house offsets committed', async () => (await uncommitted(admin, 'bridge', IN_HOUSE_TOPIC)).lag === 0);
   });
 
+  it('stops with a clear error at a value too large for Event Hubs when it has no blob storage; that record waits in-house', async () => {
+    const topic = 'in-house-no-storage';
+    const batchId = 'bridge-batch-4';
+    const { files } = await mixedBatch(2);
+    const large = { name: 'large.png', type: 'image/png', bytes: await largePng() };
+    await produce(topic, records(batchId, [files[0], large, files[1]]));
+    const log: string[] = [];
+    const noStorage = await startBridge({
+      from: { clientId: 'bridge-test', brokers: [inHouse.brokers] },
+      to: { clientId: 'bridge-test', brokers: [cloud.brokers] },
+      toDescription: 'cloud mock',
+      topic,
+      toTopic: CLOUD_TOPIC,
+      groupId: 'bridge-no-storage',
+      progressEveryMs: 60_000,
+      log: (line) => log.push(line),
+    });
+    const error = (await noStorage.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { totals: { forwarded: number; lag?: number } };
+    expect(error.message).toMatch(
+      /^in-house-no-storage partition \d+ offset 1 \(batch bridge-batch-4, item 1\) has a \d+-byte value, over the 921600-byte Event Hubs limit: restart the bridge with --storage-account \(or --storage-connection\)/,
+    );
+    // The record before it was forwarded; it and the one after it wait in-house.
+    expect(error.totals).toMatchObject({ forwarded: 1, lag: 2 });
+    expect(await uncommitted(admin, 'bridge-no-storage', topic)).toEqual({ committed: 1, lag: 2 });
+    await waitFor('the first item in the cloud', async () => (await batchView(batchId)).received === 1);
+  });
+
   it('a bridge process killed (SIGKILL) mid-batch and restarted loses nothing and counts nothing twice; SIGTERM prints totals', async () => {
     const topic = 'in-house-kill';
     const batchId = 'bridge-batch-3';
