@@ -24,6 +24,9 @@ const forward = (message: Message, viaBlob: boolean): Forward => ({
   bytes: (message.key ? Buffer.byteLength(message.key) : 0) + (message.value ? Buffer.byteLength(message.value) : 0) + headerBytes(message.headers),
 });
 
+/** Whether a record's value is more than an Event Hubs event carries, so it must travel through blob storage. */
+export const needsBlob = (message: KafkaMessage) => (message.value?.length ?? 0) > MAX_INLINE_BYTES;
+
 /**
  * What the bridge sends for one in-house record: the record unchanged (key, headers, value), unless its value is
  * over MAX_INLINE_BYTES, more than an Event Hubs event carries. Then the value goes to `batches/<batch id>/<index>`
@@ -33,7 +36,7 @@ const forward = (message: Message, viaBlob: boolean): Forward => ({
  */
 export async function forwardable(message: KafkaMessage, position: string, batches: ContainerClient | undefined): Promise<Forward> {
   const unchanged: Message = { key: message.key, value: message.value, headers: message.headers };
-  if (!message.value || message.value.length <= MAX_INLINE_BYTES) return forward(unchanged, false);
+  if (!message.value || !needsBlob(message)) return forward(unchanged, false);
   const parsed = parseRecord({ key: message.key?.toString('utf8'), value: message.value, headers: message.headers ?? {} });
   if (!parsed.ok && !parsed.placement) return { skip: `${position}: a ${message.value.length}-byte value, too large for Event Hubs, in a record that belongs to no batch (${parsed.reason})` };
   const placement = parsed.ok ? parsed : parsed.placement!;

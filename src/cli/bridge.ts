@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerClient } from '@azure/storage-blob';
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type KafkaConfig } from 'kafkajs';
-import { BridgeStopError, forwardable, type Forward } from './bridge-record';
+import { BridgeStopError, forwardable, needsBlob, type Forward } from './bridge-record';
 import { RequestGroup } from './request-group';
 
 /** The privacy policy: batch images are deleted 7 days after upload, in-house copies included. */
@@ -108,6 +108,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     allowAutoTopicCreation: true,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  // kafkajs refuses to send once connect() has failed or the producer disconnected, so every attempt reconnects if needed.
+  let producerConnected = false;
+  let connecting: Promise<void> | undefined;
+  producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
+  const connectProducer = async () => {
+    if (producerConnected) return;
+    connecting ??= producer
+      .connect()
+      .then(() => void (producerConnected = true))
+      .finally(() => (connecting = undefined));
+    await connecting;
+  };
 
   const started = Date.now();
   const totals: Omit<BridgeTotals, 'seconds'> = { forwarded: 0, bytes: 0, viaBlob: 0, skipped: 0, failedAttempts: 0 };
@@ -163,7 +175,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const ticker = setInterval(() => void progress(), options.progressEveryMs);
   ticker.unref();
-  await Promise.all([consumer.connect(), admin.connect(), producer.connect().catch((error: unknown) => log(`bridge: the cloud is not reachable yet (${message(error)}); records wait in-house`))]);
+  await Promise.all([consumer.connect(), admin.connect(), connectProducer().catch((error: unknown) => log(`bridge: the cloud is not reachable yet (${message(error)}); records wait in-house`))]);
   await checkRetention(admin, topic, log);
   let markJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => (markJoined = resolve));
@@ -191,7 +203,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const deliver = async (items: Array<{ forward: Forward; offset: string }>): Promise<boolean> => {
         const sent = items.flatMap(({ forward }) => ('message' in forward ? [forward] : []));
         if (sent.length) {
-          const ack = await persist(`sending ${sent.length} records to the cloud`, () => producer.send({ topic: toTopic, acks: -1, messages: sent.map((f) => f.message) }), heartbeat, live);
+          const ack = await persist(`sending ${sent.length} records to the cloud`, async () => {
+              await connectProducer();
+              return producer.send({ topic: toTopic, acks: -1, messages: sent.map((f) => f.message) });
+            }, heartbeat, live);
           if (!ack) return false;
         }
         resolveOffset(items.at(-1)!.offset);
@@ -204,7 +219,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       try {
         for (const record of batch.messages) {
           const position = `${topic} partition ${batch.partition} offset ${record.offset}`;
-          const forward = await persist(`storing the value of ${position} in blob storage`, () => forwardable(record, position, options.batches), heartbeat, live);
+          // Only a value that goes to blob storage needs the network (and retries); the rest is forwarded as it is.
+          const forward = needsBlob(record)
+            ? await persist(`storing the value of ${position} in blob storage`, () => forwardable(record, position, options.batches), heartbeat, live)
+            : await forwardable(record, position, options.batches);
           if (!forward) return;
           if ('skip' in forward) {
             totals.skipped++;

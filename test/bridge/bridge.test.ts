@@ -196,6 +196,38 @@ describe.skipIf(skip)('bridge: in-house Kafka -> cloud Kafka (two librdkafka moc
     await waitFor('the in-house offsets committed', async () => (await uncommitted(admin, 'bridge', IN_HOUSE_TOPIC)).lag === 0);
   });
 
+  it('starts while the cloud is unreachable, keeps the records in-house, and forwards them once it answers', async () => {
+    const topic = 'in-house-late-cloud';
+    const batchId = 'bridge-batch-5';
+    const { files } = await mixedBatch(2);
+    await produce(topic, records(batchId, files));
+    const late = cuttableLink();
+    late.cut();
+    const log: string[] = [];
+    const lateBridge = await startBridge({
+      from: { clientId: 'bridge-test', brokers: [inHouse.brokers] },
+      to: { clientId: 'bridge-test', brokers: [cloud.brokers], socketFactory: late.socketFactory },
+      toDescription: 'cloud mock',
+      topic,
+      toTopic: CLOUD_TOPIC,
+      groupId: 'bridge-late',
+      progressEveryMs: 60_000,
+      backoff: { initialMs: 100, maxMs: 400 },
+      log: (line) => log.push(line),
+    });
+    try {
+      expect(log[0]).toMatch(/^bridge: the cloud is not reachable yet \(.*ECONNREFUSED.*\); records wait in-house$/);
+      await waitFor('two failed attempts', () => lateBridge.totals().failedAttempts >= 2);
+      expect(await uncommitted(admin, 'bridge-late', topic)).toEqual({ committed: 0, lag: 5 });
+      late.restore();
+      const batch = await waitForBatch(`${host.apiUrl}/batches/${batchId}`);
+      expect(batch).toMatchObject({ itemCount: 5, received: 5, succeeded: 2, failed: 3 });
+    } finally {
+      await lateBridge.stop();
+    }
+    expect(await uncommitted(admin, 'bridge-late', topic)).toEqual({ committed: 5, lag: 0 });
+  });
+
   it('stops with a clear error at a value too large for Event Hubs when it has no blob storage; that record waits in-house', async () => {
     const topic = 'in-house-no-storage';
     const batchId = 'bridge-batch-4';
