@@ -128,6 +128,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const stopping = new AbortController();
   let stopped: Promise<BridgeTotals> | undefined;
   let failure: Error | undefined;
+  let settle: { resolve: (totals: BridgeTotals) => void; reject: (error: Error) => void } | undefined;
+  const done = new Promise<BridgeTotals>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined); // the caller may only ever call stop()
 
   /** Waits `ms`, heartbeating; false when the bridge is stopping or the partition moved elsewhere. */
   async function pause(ms: number, heartbeat: () => Promise<void>, live: () => boolean): Promise<boolean> {
@@ -175,7 +178,13 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const ticker = setInterval(() => void progress(), options.progressEveryMs);
   ticker.unref();
-  await Promise.all([consumer.connect(), admin.connect(), connectProducer().catch((error: unknown) => log(`bridge: the cloud is not reachable yet (${message(error)}); records wait in-house`))]);
+  try {
+    await Promise.all([consumer.connect(), admin.connect(), connectProducer().catch((error: unknown) => log(`bridge: the cloud is not reachable yet (${message(error)}); records wait in-house`))]);
+  } catch (error) {
+    clearInterval(ticker);
+    await Promise.all([consumer.disconnect(), admin.disconnect(), producer.disconnect()].map((p) => p.catch(() => undefined)));
+    throw new Error(`Cannot reach the in-house cluster ${options.from.brokers}: ${message(error)}`);
+  }
   await checkRetention(admin, topic, log);
   let markJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => (markJoined = resolve));
@@ -194,7 +203,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommitThreshold: 1, // commitOffsetsIfNecessary() commits whatever has been resolved, i.e. acknowledged
-    partitionsConsumedConcurrently: 4,
+    partitionsConsumedConcurrently: 4, // each partition's records still go in order, one request at a time
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const live = () => !stopping.signal.aborted && isRunning() && !isStale();
       // kafkajs heartbeats only when asked; a produce request can take up to its timeout.
@@ -203,11 +212,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const deliver = async (items: Array<{ forward: Forward; offset: string }>): Promise<boolean> => {
         const sent = items.flatMap(({ forward }) => ('message' in forward ? [forward] : []));
         if (sent.length) {
-          const ack = await persist(`sending ${sent.length} records to the cloud`, async () => {
-              await connectProducer();
-              return producer.send({ topic: toTopic, acks: -1, messages: sent.map((f) => f.message) });
-            }, heartbeat, live);
-          if (!ack) return false;
+          const send = async () => {
+            await connectProducer();
+            return producer.send({ topic: toTopic, acks: -1, messages: sent.map((f) => f.message) });
+          };
+          if (!(await persist(`sending ${sent.length} records to the cloud`, send, heartbeat, live))) return false;
         }
         resolveOffset(items.at(-1)!.offset);
         await commitOffsetsIfNecessary();
@@ -245,10 +254,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       }
     },
   });
-
-  let settle: { resolve: (totals: BridgeTotals) => void; reject: (error: Error) => void } | undefined;
-  const done = new Promise<BridgeTotals>((resolve, reject) => (settle = { resolve, reject }));
-  done.catch(() => undefined); // the caller may only ever call stop()
 
   function stop(): Promise<BridgeTotals> {
     stopped ??= (async () => {
