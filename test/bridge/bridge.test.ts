@@ -106,12 +106,16 @@ describe.skipIf(skip)('bridge: in-house Kafka -> cloud Kafka (two librdkafka moc
   });
 
   afterAll(async () => {
-    await bridge?.stop();
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await host?.stop();
-    inHouse?.stop();
-    cloud?.stop();
+    try {
+      await bridge?.stop();
+      await producer?.disconnect();
+      await admin?.disconnect();
+      await host?.stop();
+    } finally {
+      // kcat processes outlive a failed teardown otherwise
+      inHouse?.stop();
+      cloud?.stop();
+    }
   });
 
   it('forwards a batch unchanged, a value too big for Event Hubs as a blob reference, and the batch completes', async () => {
