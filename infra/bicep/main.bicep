@@ -39,6 +39,9 @@ param principalId string = deployer().objectId
 @description('Kind of principal principalId is. Default: derived from the deployer. Set it when principalId names someone else.')
 param principalType string = empty(deployer().userPrincipalName) ? 'ServicePrincipal' : 'User'
 
+@description('Object ids of batch producers (CLI users, in-house Kafka producers, the in-house bridge or MirrorMaker 2): Azure Event Hubs Data Sender on the batch hub and Storage Blob Data Contributor on the batches container only. Empty: none.')
+param producerPrincipalIds array = []
+
 // ---------------------------------------------------------------------------------------------------------------------
 // High availability / disaster recovery knobs (main.parameters.prod.json turns them on)
 // ---------------------------------------------------------------------------------------------------------------------
@@ -173,6 +176,28 @@ param appSubnetPrefix string = '10.40.1.0/24'
 
 @description('Subnet for the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.40.2.0/24'
+
+@description('Data-centre link (vnetEnabled only): a site-to-site VPN gateway to the data centre\'s VPN device. Leave false for ExpressRoute or a hub network (infra/README.md, "From the data centre").')
+param dataCentreVpnEnabled bool = false
+
+@description('Public IP address of the data centre\'s VPN device (dataCentreVpnEnabled).')
+param dataCentreVpnDeviceIp string = ''
+
+@description('Data-centre address ranges reachable through the VPN (dataCentreVpnEnabled).')
+param dataCentreAddressPrefixes array = []
+
+@secure()
+@description('IPsec pre-shared key of the VPN connection (dataCentreVpnEnabled).')
+param dataCentreVpnSharedKey string = ''
+
+@description('GatewaySubnet of the VNet (dataCentreVpnEnabled): /27 or larger.')
+param gatewaySubnetPrefix string = '10.40.255.0/27'
+
+@description('DNS private resolver with an inbound endpoint (vnetEnabled only), so the data centre\'s DNS can resolve the private endpoints; for VPN and ExpressRoute alike.')
+param dataCentreDnsResolverEnabled bool = false
+
+@description('Subnet of the DNS private resolver inbound endpoint (dataCentreDnsResolverEnabled): /28 or larger.')
+param dnsResolverSubnetPrefix string = '10.40.254.0/28'
 
 @minValue(30)
 @maxValue(730)
@@ -324,6 +349,36 @@ module vnet 'app/vnet.bicep' = if (vnetEnabled) {
     addressPrefix: vnetAddressPrefix
     appSubnetPrefix: appSubnetPrefix
     privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    gatewaySubnetPrefix: dataCentreVpnEnabled ? gatewaySubnetPrefix : ''
+    dnsResolverSubnetPrefix: dataCentreDnsResolverEnabled ? dnsResolverSubnetPrefix : ''
+  }
+}
+
+// The path from the data centre (infra/README.md, "From the data centre"): VPN gateway and DNS resolver, both optional.
+module vpnGateway 'app/vpn-gateway.bicep' = if (vnetEnabled && dataCentreVpnEnabled) {
+  name: 'vpnGateway'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    gatewaySubnetId: vnet!.outputs.gatewaySubnetId
+    zoneRedundant: zoneRedundant
+    dataCentreVpnDeviceIp: dataCentreVpnDeviceIp
+    dataCentreAddressPrefixes: dataCentreAddressPrefixes
+    sharedKey: dataCentreVpnSharedKey
+  }
+}
+
+module dnsResolver 'app/dns-resolver.bicep' = if (vnetEnabled && dataCentreDnsResolverEnabled) {
+  name: 'dnsResolver'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    nameSuffix: resourceToken
+    virtualNetworkId: vnet!.outputs.vnetId
+    inboundSubnetId: vnet!.outputs.dnsResolverSubnetId
   }
 }
 
@@ -408,6 +463,24 @@ module rbac 'app/rbac.bicep' = {
   ]
 }
 
+// Batch producers outside the app: send to the hub, write to batches/ (nothing wider).
+module producerRbac 'app/producer-rbac.bicep' = {
+  name: 'producerRbac'
+  scope: rg
+  params: {
+    principalIds: producerPrincipalIds
+    // Names known when the deployment starts (not module outputs), so that what-if can predict the role assignments.
+    eventHubsNamespaceName: eventHubsNamespaceName
+    eventHubName: eventHubName
+    storageAccountName: storageAccountName
+    batchesContainerName: 'batches'
+  }
+  dependsOn: [
+    storage
+    eventHubs
+  ]
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Blob events: Event Grid system topic on the storage account (as in the azd Event Grid blob-trigger sample)
 // ---------------------------------------------------------------------------------------------------------------------
@@ -486,3 +559,6 @@ output COSMOS_DATABASE string = cosmos.outputs.databaseName
 output EVENTHUB_FULLY_QUALIFIED_NAMESPACE string = eventHubs.outputs.fullyQualifiedNamespace
 output EVENTHUB_NAME string = eventHubs.outputs.eventHubName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connectionString
+output BATCHES_CONTAINER_NAME string = storage.outputs.batchesContainerName
+output DATA_CENTRE_VPN_GATEWAY_IP string = vnetEnabled && dataCentreVpnEnabled ? vpnGateway!.outputs.gatewayPublicIp : ''
+output DATA_CENTRE_DNS_FORWARD_TO string = vnetEnabled && dataCentreDnsResolverEnabled ? dnsResolver!.outputs.inboundAddress : ''

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { Kafka, logLevel, Partitioners, type KafkaConfig } from 'kafkajs';
 import { BATCH_ID_PATTERN, buildRecord, headersAsBytes, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../lib/batch/record';
-import { BLOB_CONTAINERS } from '../lib/names';
 import { progressBar } from './progress';
+import { RequestGroup } from './request-group';
 
 const TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.gif': 'image/gif', '.webp': 'image/webp',
@@ -18,8 +18,8 @@ export interface SendOptions {
   topic: string;
   batchId?: string;
   callbackUrl?: string;
-  /** Lets files over the inline limit go to blob storage first; without it they are refused. */
-  storageConnection?: string;
+  /** The `batches` container: files over the inline limit go there first; without it they are refused. */
+  batches?: ContainerClient;
 }
 
 /** Files of the batch: each path a file, or a folder whose files (not sub-folders) are taken, in name order. */
@@ -45,45 +45,37 @@ export async function sendBatch(options: SendOptions, log: (line: string) => voi
   if (!BATCH_ID_PATTERN.test(batchId)) throw new Error('--batch-id must be 1-100 letters, digits or hyphens.');
   const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
   const large = files.filter((_, i) => sizes[i] > MAX_INLINE_BYTES);
-  if (large.length && !options.storageConnection) {
+  if (large.length && !options.batches) {
     throw new Error(
       `${large.length} file(s) are over ${MAX_INLINE_BYTES} bytes, more than a Kafka record to Event Hubs may carry: ${large.slice(0, 3).map((f) => basename(f)).join(', ')}${large.length > 3 ? ', ...' : ''}. ` +
-        'Pass --storage-connection to upload them to blob storage first, or use POST /api/batches.',
+        'Pass --storage-account (Entra ID) or --storage-connection to upload them to blob storage first, or use POST /api/batches.',
     );
   }
-  const container = options.storageConnection ? BlobServiceClient.fromConnectionString(options.storageConnection).getContainerClient(BLOB_CONTAINERS.batches) : undefined;
   const kafka = new Kafka({ ...options.kafka, logLevel: logLevel.ERROR });
   const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const bar = progressBar(`batch ${batchId}`, files.length);
   try {
-    let group: OutgoingRecord[] = [];
-    let groupBytes = 0;
-    const flush = async () => {
-      if (!group.length) return;
-      await producer.send({ topic: options.topic, messages: group.map((r) => ({ key: r.key, value: r.value, headers: headersAsBytes(r.headers) })) });
-      group = [];
-      groupBytes = 0;
-    };
+    const send = (records: OutgoingRecord[]) =>
+      producer.send({ topic: options.topic, messages: records.map((r) => ({ key: r.key, value: r.value, headers: headersAsBytes(r.headers) })) });
+    const group = new RequestGroup<OutgoingRecord>((record) => record.value.length);
     for (const [index, file] of files.entries()) {
       const bytes = await readFile(file);
       const item = { batchId, index, count: files.length, fileName: basename(file), contentType: TYPES[extname(file).toLowerCase()], callbackUrl: options.callbackUrl };
       let record: OutgoingRecord;
       if (bytes.length > MAX_INLINE_BYTES) {
         const blobName = itemBlobName(batchId, index);
-        await container!.getBlockBlobClient(blobName).uploadData(bytes, { blobHTTPHeaders: { blobContentType: item.contentType ?? 'application/octet-stream' } });
+        await options.batches!.getBlockBlobClient(blobName).uploadData(bytes, { blobHTTPHeaders: { blobContentType: item.contentType ?? 'application/octet-stream' } });
         record = buildRecord({ ...item, blobName });
       } else {
         record = buildRecord({ ...item, bytes });
       }
-      // Produce requests of about 1 MB: below Event Hubs' request limits, large enough to keep the pipe full.
-      if (groupBytes + record.value.length > MAX_INLINE_BYTES) await flush();
-      group.push(record);
-      groupBytes += record.value.length;
-      if (group.length >= 50) await flush();
+      const full = group.add(record);
+      if (full) await send(full);
       bar.update(index + 1);
     }
-    await flush();
+    const rest = group.take();
+    if (rest.length) await send(rest);
     bar.done('sent');
   } finally {
     await producer.disconnect();

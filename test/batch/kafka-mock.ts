@@ -7,9 +7,13 @@ export interface MockCluster {
   stop(): void;
 }
 
-/** librdkafka's mock Kafka cluster, hosted by kcat (Debian package): a real Kafka protocol peer in-process-free. */
-export async function startMockCluster(): Promise<MockCluster> {
-  const child: ChildProcess = spawn('kcat', ['-b', 'x:1', '-X', 'test.mock.num.brokers=1', '-C', '-t', 'keepalive', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * librdkafka's mock Kafka cluster, hosted by kcat (Debian package): a real Kafka protocol peer in-process-free.
+ * `settings` are further librdkafka `test.mock.*` properties, such as `test.mock.broker.rtt` (response delay, ms).
+ */
+export async function startMockCluster(settings: Record<string, string | number> = {}): Promise<MockCluster> {
+  const extra = Object.entries(settings).flatMap(([name, value]) => ['-X', `${name}=${value}`]);
+  const child: ChildProcess = spawn('kcat', ['-b', 'x:1', '-X', 'test.mock.num.brokers=1', ...extra, '-C', '-t', 'keepalive', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const brokers = await new Promise<string>((resolve, reject) => {
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`kcat printed no mock broker address: ${stderr}`)), 10_000);

@@ -186,3 +186,4 @@ output id string = storage.id
 output name string = storage.name
 output primaryBlobEndpoint string = storage.properties.primaryEndpoints.blob
 output uploadsContainerName string = appContainerNames[0]
+output batchesContainerName string = appContainerNames[2]

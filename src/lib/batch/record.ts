@@ -177,6 +177,9 @@ export function parseRecord(record: RawRecord): ParsedRecord {
   };
 }
 
+/** The value of a blob-reference record (with `ip-content-type` BLOB_REF_CONTENT_TYPE): a blob in the batches container. */
+export const blobReference = (blobName: string): Buffer => Buffer.from(JSON.stringify({ blob: `${BLOB_CONTAINERS.batches}/${blobName}` }));
+
 /** The record a producer sends for one image (inline bytes, or a reference to a blob already under the batch). */
 export function buildRecord(item: {
   batchId: string;
@@ -198,7 +201,7 @@ export function buildRecord(item: {
   if (item.callbackUrl) headers[HEADERS.callbackUrl] = item.callbackUrl;
   if (item.blobName !== undefined) {
     headers[HEADERS.contentType] = BLOB_REF_CONTENT_TYPE;
-    return { key: item.batchId, value: Buffer.from(JSON.stringify({ blob: `${BLOB_CONTAINERS.batches}/${item.blobName}` })), headers };
+    return { key: item.batchId, value: blobReference(item.blobName), headers };
   }
   if (item.contentType) headers[HEADERS.contentType] = item.contentType;
   return { key: item.batchId, value: item.bytes ?? Buffer.alloc(0), headers };
