@@ -4,13 +4,14 @@ import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
-import { sweepBatches, sweepEvery } from '../lib/orchestration/batch-sweep';
+import { maintenanceJobs } from '../lib/jobs/maintenance';
 import { processUpload } from '../lib/processing/process-upload';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
 import { startCosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
+import { startJobTimers } from './job-timers';
 import { startBatchPipeline } from './orchestration-host';
 
 export interface LocalHost {
@@ -73,11 +74,13 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(() => batches.stop());
     notes.push(...batches.describe);
 
-    // The receive timeout and the end-of-batch backstop, as the sweepBatches timer runs them in Azure.
+    // The maintenance jobs Azure runs from its maintenance timer. The batch sweep runs at least four times per
+    // receive timeout (at most every minute), so short timeouts are honoured closely.
     const timeoutSeconds = config.batchReceiveTimeoutSeconds;
-    const sweeper = sweepEvery(timeoutSeconds, () => sweepBatches({ services, starter: batches.orchestrations, log, timeoutSeconds }), log);
-    stops.unshift(sweeper.stop);
-    notes.push(`Batch receive timeout: ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), swept by a timer as in Azure`);
+    const jobs = maintenanceJobs({ services, starter: batches.orchestrations, log });
+    const timers = startJobTimers(jobs, log, { 'batch-sweep': Math.min(60_000, Math.max(250, (timeoutSeconds * 1000) / 4)) });
+    stops.unshift(timers.stop);
+    notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT)`);
 
     const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,

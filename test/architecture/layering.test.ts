@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
  */
 const RANKS: Record<string, number> = {
   api: 6,
+  jobs: 6, // the maintenance timer's jobs
   orchestration: 5,
   batch: 4,
   processing: 4,

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await import('../../src/functions/http.js');
   await import('../../src/functions/process-upload.js');
   await import('../../src/functions/ingest.js');
-  await import('../../src/functions/batch-sweep.js');
+  await import('../../src/functions/maintenance.js');
 });
 afterAll(async () => {
   await azurite?.stop();
@@ -79,9 +79,9 @@ describe('Azure registrations (src/functions)', () => {
     expect(registrations.get('ingestBatchRecords')!.metadata).toMatchObject({ retryOptions: { retryStrategy: 'exponentialBackoff', maxRetryCount: -1 } });
   });
 
-  it('declare the batch sweep as a timer every minute with the Durable client, and the retry route with it too', () => {
-    expect(trigger('sweepBatches')).toMatchObject({ type: 'timerTrigger', schedule: '0 * * * * *' });
-    expect(durableClientBinding('sweepBatches')).toBeDefined();
+  it('declare one maintenance timer every minute with the Durable client, and the retry route with the client too', () => {
+    expect(trigger('maintenance')).toMatchObject({ type: 'timerTrigger', schedule: '0 * * * * *' });
+    expect(durableClientBinding('maintenance')).toBeDefined();
     expect(trigger('retryBatch')).toMatchObject({ type: 'httpTrigger', route: 'batches/{id}/retry', methods: ['POST'], authLevel: 'function' });
     expect(durableClientBinding('retryBatch')).toBeDefined();
     expect(trigger('listBatches')).toMatchObject({ type: 'httpTrigger', route: 'batches', methods: ['GET', 'HEAD'] });

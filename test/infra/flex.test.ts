@@ -64,7 +64,7 @@ describe('always-ready instances with zone redundancy (infra/README.md)', () => 
   it('finds the scaling groups of the registered functions', () => {
     expect(registrations.size).toBeGreaterThan(5);
     expect(groups).toEqual(expect.arrayContaining(['blob', 'durable', 'http']));
-    expect(groups.filter((g) => g.startsWith('function:'))).toEqual(['function:ingestBatchRecords', 'function:sweepBatches']);
+    expect(groups.filter((g) => g.startsWith('function:'))).toEqual(['function:ingestBatchRecords', 'function:maintenance']);
   });
 
   it('states the groups and bills two instances for each of them in the zone-redundant prod profile', () => {

@@ -98,31 +98,3 @@ export async function sweepBatches(deps: SweepDeps, now = new Date()): Promise<S
   }
   return result;
 }
-
-/**
- * Runs `sweep` on a timer, as Azure's sweepBatches timer does (every minute), but at least four times per
- * timeout so short timeouts (tests) are honoured closely. Runs never overlap; stop() waits for one in progress.
- */
-export function sweepEvery(timeoutSeconds: number, sweep: () => Promise<unknown>, log: Logger): { stop(): Promise<void> } {
-  const intervalMs = Math.min(60_000, Math.max(250, (timeoutSeconds * 1000) / 4));
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = sweep()
-        .catch((error: unknown) => log.warn('batch sweep failed; the next one tries again', error))
-        .finally(() => {
-          if (!stopped) schedule();
-        });
-    }, intervalMs);
-  };
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}
