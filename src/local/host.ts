@@ -12,7 +12,17 @@ import { watchBlobs } from './blob-watcher';
 import { startCosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
 import { startJobTimers } from './job-timers';
+import { writeLocalHostFile } from './local-host-file';
 import { startBatchPipeline } from './orchestration-host';
+
+/** The connection settings as app settings, the way the app (and the CLI) read them. */
+function settingsOf(config: Config): Record<string, string> {
+  const settings: Record<string, string> = { COSMOS_DATABASE: config.cosmosDatabase };
+  for (const [name, connection] of [['AzureWebJobsStorage', config.storage], ['COSMOS_CONNECTION', config.cosmos]] as const) {
+    if (connection?.kind === 'connectionString') settings[name] = connection.value;
+  }
+  return settings;
+}
 
 export interface LocalHost {
   /** http://127.0.0.1:PORT/api */
@@ -96,7 +106,11 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
           server.close(() => resolve());
         }),
     );
-    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    const port = (server.address() as AddressInfo).port;
+    const apiUrl = `http://127.0.0.1:${port}/api`;
+    // The CLI's operator commands (sweep, backup, ...) find this host's stores through this file (src/cli/connections.ts).
+    const removeFile = writeLocalHostFile(port, { pid: process.pid, apiUrl, settings: settingsOf(config) });
+    stops.push(async () => removeFile());
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
     notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
     return {
