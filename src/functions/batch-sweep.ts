@@ -1,8 +1,9 @@
+import './telemetry';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { sweepBatches } from '../lib/orchestration/batch-sweep';
 import { invocationStarter } from './durable-starter';
-import { azureServices } from './services';
+import { azureServices, invocationLogger } from './services';
 
 // Every minute (timer triggers run once across all instances): closes batches whose receive window ran out and
 // ends batches whose orchestration failed without ending them. A batch closes within a minute after its timeout.
@@ -11,6 +12,6 @@ app.timer('sweepBatches', {
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
     const services = await azureServices();
-    await sweepBatches({ services, starter: invocationStarter(context), log: context, timeoutSeconds: services.config.batchReceiveTimeoutSeconds });
+    await sweepBatches({ services, starter: invocationStarter(context), log: invocationLogger(context), timeoutSeconds: services.config.batchReceiveTimeoutSeconds });
   },
 });
