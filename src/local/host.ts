@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
@@ -17,6 +18,8 @@ export interface LocalHost {
   /** http://127.0.0.1:PORT/api */
   apiUrl: string;
   services: Services;
+  /** The HTTP server (tests observe its responses). */
+  server: Server;
   /** What was started and where, for the console. */
   describe(): string[];
   stop(): Promise<void>;
@@ -99,6 +102,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     return {
       apiUrl,
       services,
+      server,
       describe: () => notes,
       stop: async () => {
         for (const stop of stops) await stop();

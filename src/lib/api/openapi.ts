@@ -1,4 +1,4 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { MAX_BATCH_ITEMS } from '../batch/record';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemType } from '../problem';
@@ -30,6 +30,9 @@ export interface RouteDoc {
   /** Anonymous in Azure (the web app's files and this document); every other route needs a function key. */
   anonymous?: true;
 }
+
+// The registry registers named components through zod's `.openapi()`, which this adds.
+extendZodWithOpenApi(z);
 
 const binary = (description: string) => z.custom<Uint8Array>().meta({ type: 'string', format: 'binary', description } as never);
 const location = 'The absolute URL of the resource, on the host and port the request was made to.';
