@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../src/lib/api/openapi';
 import { ROUTES, WEB_ROUTES } from '../../src/lib/api/routes';
@@ -17,7 +16,9 @@ const operationOf = (route: { method: string; route: string }) => (document.path
 
 describe('the OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
-    const result = await new Validator().validate(structuredClone(document) as object);
+    // An ES module: imported dynamically from this CommonJS-compiled test.
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const result = await new Validator().validate(structuredClone(document) as unknown as Parameters<InstanceType<typeof Validator>['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document.openapi).toBe('3.1.0');
