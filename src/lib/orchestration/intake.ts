@@ -1,7 +1,8 @@
 import { callbackPolicy, checkCallbackUrl } from '../callback-address';
 import { validateImage } from '../images/validate';
 import type { Logger } from '../logger';
-import { recordDeadLetter } from '../metrics';
+import { sniffFormat } from '../images/sniff';
+import { recordDeadLetter, recordImageProcessed } from '../metrics';
 import { currentTraceContext, inSpan, SpanKind } from '../tracing';
 import { BLOB_CONTAINERS } from '../names';
 import { sha256 } from '../hash';
@@ -210,7 +211,10 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     } catch (error) {
       const reason = reasonOf(error);
       if (!reason) throw error;
-      return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
+      const outcome = await fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
+      // An image refused here fails as surely as one refused by processing: counted the same way.
+      if (outcome === 'accepted') recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' });
+      return outcome;
     }
     // Same name on redelivery, so a retried write overwrites rather than duplicates.
     if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType }));
