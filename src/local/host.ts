@@ -6,6 +6,7 @@ import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
 import { sweepBatches, sweepEvery } from '../lib/orchestration/batch-sweep';
+import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
@@ -34,6 +35,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
   const notes: string[] = [];
   try {
     let config: Config = loadConfig(env);
+    // Telemetry first, so every span and metric of the start-up and after is exported; nothing without an endpoint.
+    if (config.telemetry.otlpEndpoint) {
+      const telemetry = startOtlpTelemetry(config.telemetry.otlpEndpoint);
+      stops.push(() => telemetry.shutdown());
+      notes.push(`Telemetry: traces and metrics to ${config.telemetry.otlpEndpoint} (OTLP/HTTP)`);
+    }
     if (!config.storage) {
       const azurite = await startAzurite(config.local.storagePath);
       stops.push(azurite.stop);
