@@ -539,6 +539,17 @@ module alerts 'app/alerts.bicep' = {
   ]
 }
 
+// The app's metrics (OpenTelemetry, in Application Insights) charted in a workbook.
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: appInsights.outputs.resourceId
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Outputs (azd writes them to .azure/<env>/.env; the postdeploy hook reads them)
 // ---------------------------------------------------------------------------------------------------------------------

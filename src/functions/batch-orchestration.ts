@@ -1,8 +1,9 @@
+import './telemetry';
 import * as df from 'durable-functions';
 import { batchActivities } from '../lib/orchestration/batch-activities';
 import { BATCH_ACTIVITIES, createBatchOrchestrators, ITEM_RETRY } from '../lib/orchestration/batch-orchestrator';
 import type { OrchestrationContextLike } from '../lib/orchestration/context';
-import { azureServices } from './services';
+import { azureServices, invocationLogger } from './services';
 
 // durable-functions checks for a RetryOptions; the policy itself is src/lib's ITEM_RETRY.
 const retry = Object.assign(new df.RetryOptions(ITEM_RETRY.firstRetryIntervalInMilliseconds, ITEM_RETRY.maxNumberOfAttempts), {
@@ -21,7 +22,7 @@ for (const [name, orchestrator] of Object.entries(createBatchOrchestrators(retry
 for (const name of Object.values(BATCH_ACTIVITIES)) {
   df.app.activity(name, {
     handler: async (input: unknown, context) => {
-      const activities = batchActivities(await azureServices(), context);
+      const activities = batchActivities(await azureServices(), invocationLogger(context));
       return activities[name](input);
     },
   });

@@ -1,8 +1,9 @@
+import './telemetry';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { handle, httpMethods, ROUTES } from '../lib/api/routes';
 import { invocationStarter } from './durable-starter';
-import { azureServices } from './services';
+import { azureServices, invocationLogger } from './services';
 
 for (const route of ROUTES) {
   app.http(route.name, {
@@ -10,6 +11,6 @@ for (const route of ROUTES) {
     route: route.route,
     authLevel: 'function',
     ...(route.orchestrates ? { extraInputs: [df.input.durableClient()] } : {}),
-    handler: async (request, context) => handle(route, request, azureServices, context, () => invocationStarter(context)),
+    handler: async (request, context) => handle(route, request, azureServices, invocationLogger(context), () => invocationStarter(context)),
   });
 }

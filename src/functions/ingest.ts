@@ -1,10 +1,11 @@
+import './telemetry';
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { recordsFromEventHub, type EventHubTriggerMetadata } from '../lib/batch/event-hub-records';
 import { ingestRecords } from '../lib/orchestration/intake';
 import { INGEST_TRIGGER_RETRY } from '../lib/orchestration/trigger-retry';
 import { invocationStarter } from './durable-starter';
-import { azureServices } from './services';
+import { azureServices, invocationLogger } from './services';
 
 app.eventHub('ingestBatchRecords', {
   connection: 'EVENTHUB_CONNECTION',
@@ -20,8 +21,9 @@ app.eventHub('ingestBatchRecords', {
   retry: INGEST_TRIGGER_RETRY,
   handler: async (messages: unknown, context) => {
     const records = recordsFromEventHub(messages as unknown[], context.triggerMetadata as EventHubTriggerMetadata);
-    const result = await ingestRecords({ services: await azureServices(), starter: invocationStarter(context), log: context }, records);
-    context.log(
+    const log = invocationLogger(context);
+    const result = await ingestRecords({ services: await azureServices(), starter: invocationStarter(context), log }, records);
+    log.info(
       `ingested ${records.length} records: ${result.accepted} new, ${result.duplicates} redelivered, ${result.rejected} rejected, ${result.deadLettered} dead-lettered; started ${result.started.length} batches`,
     );
   },

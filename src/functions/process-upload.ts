@@ -1,6 +1,7 @@
+import './telemetry';
 import { app } from '@azure/functions';
 import { processUpload } from '../lib/processing/process-upload';
-import { azureServices } from './services';
+import { azureServices, invocationLogger } from './services';
 
 app.storageBlob('processUpload', {
   path: 'uploads/{name}',
@@ -8,6 +9,6 @@ app.storageBlob('processUpload', {
   // Flex Consumption only supports the Event Grid source; func start with Azurite polls instead (see README).
   source: process.env.BLOB_TRIGGER_SOURCE === 'LogsAndContainerScan' ? 'LogsAndContainerScan' : 'EventGrid',
   handler: async (_blob, context) => {
-    await processUpload(await azureServices(), String(context.triggerMetadata?.name), context);
+    await processUpload(await azureServices(), String(context.triggerMetadata?.name), invocationLogger(context));
   },
 });

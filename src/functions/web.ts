@@ -1,6 +1,8 @@
+import './telemetry';
 import { app } from '@azure/functions';
 import { handle, httpMethods, WEB_ROUTES } from '../lib/api/routes';
 import type { Services } from '../lib/services';
+import { invocationLogger } from './services';
 
 // The static file handlers use no services: a page load never waits for (or fails with) storage or Cosmos clients.
 const NO_SERVICES = {} as Services;
@@ -11,6 +13,6 @@ for (const route of WEB_ROUTES) {
     methods: httpMethods(route.method),
     route: route.route,
     authLevel: 'anonymous',
-    handler: (request, context) => handle(route, request, NO_SERVICES, context),
+    handler: (request, context) => handle(route, request, NO_SERVICES, invocationLogger(context)),
   });
 }

@@ -20,11 +20,14 @@ export const APP_SETTINGS = {
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: { scope: 'azure', description: 'Application Insights: the app exports its traces, metrics and logs there with OpenTelemetry (and the Functions host its own telemetry). Unset: no Azure Monitor export.' },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { scope: 'azure', description: 'Authorization=AAD (with ClientId=...): telemetry is sent with the managed identity (Entra ID), as the resource takes no keys.' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
   REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { scope: 'local', description: 'OTLP/HTTP endpoint (e.g. http://localhost:4318) the local host (or func start without Application Insights) exports traces and metrics to; unset: no export.' },
 } as const satisfies Record<string, { scope: 'azure' | 'local'; description: string; default?: string }>;
 
 export type AppSetting = keyof typeof APP_SETTINGS;
@@ -54,6 +57,7 @@ export interface Config {
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
+  telemetry: TelemetrySettings;
   local: {
     port: number;
     storagePath?: string;
@@ -144,6 +148,26 @@ function checkConnectionString(name: AppSetting, value: string, required: string
   }
 }
 
+export interface TelemetrySettings {
+  /** Azure Monitor (Application Insights), in Azure. */
+  applicationInsights?: { connectionString: string; entraId: boolean };
+  /** An OTLP/HTTP collector, locally. */
+  otlpEndpoint?: string;
+}
+
+/** Where telemetry goes; read on its own, since it starts before anything else the app does. */
+export function loadTelemetrySettings(env: Env = process.env): TelemetrySettings {
+  const connectionString = setting(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+  const otlpEndpoint = setting(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (otlpEndpoint !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(otlpEndpoint)) {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318, got "${otlpEndpoint}"`);
+  }
+  return {
+    ...(connectionString ? { applicationInsights: { connectionString, entraId: /Authorization=AAD/i.test(setting(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING') ?? '') } } : {}),
+    ...(otlpEndpoint ? { otlpEndpoint: otlpEndpoint.replace(/\/+$/, '') } : {}),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const engine = setting(env, 'IMAGE_ENGINE');
   if (engine !== 'sharp' && engine !== 'jimp') {
@@ -183,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     callbackAllowedHosts,
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
+    telemetry: loadTelemetrySettings(env),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
@@ -5,6 +6,7 @@ import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
 import { maintenanceJobs } from '../lib/jobs/maintenance';
+import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
@@ -28,6 +30,8 @@ export interface LocalHost {
   /** http://127.0.0.1:PORT/api */
   apiUrl: string;
   services: Services;
+  /** The HTTP server (tests observe its responses). */
+  server: Server;
   /** What was started and where, for the console. */
   describe(): string[];
   stop(): Promise<void>;
@@ -42,6 +46,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
   const notes: string[] = [];
   try {
     let config: Config = loadConfig(env);
+    // Telemetry first, so every span and metric of the start-up and after is exported; nothing without an endpoint.
+    if (config.telemetry.otlpEndpoint) {
+      const telemetry = startOtlpTelemetry(config.telemetry.otlpEndpoint);
+      stops.push(() => telemetry.shutdown());
+      notes.push(`Telemetry: traces and metrics to ${config.telemetry.otlpEndpoint} (OTLP/HTTP)`);
+    }
     if (!config.storage) {
       const azurite = await startAzurite(config.local.storagePath);
       stops.push(azurite.stop);
@@ -116,6 +126,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     return {
       apiUrl,
       services,
+      server,
       describe: () => notes,
       stop: async () => {
         for (const stop of stops) await stop();

@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { ApiRequest, ApiResponse } from '../lib/api/http';
+import { REQUEST_ID_HEADER, requestIdOf, type ApiRequest, type ApiResponse } from '../lib/api/http';
 import { httpMethods, type Route } from '../lib/api/routes';
 import { problem, ProblemError, toProblem, type ProblemType } from '../lib/problem';
 
@@ -70,6 +70,8 @@ function send(req: IncomingMessage, res: ServerResponse, response: ApiResponse):
   if (res.headersSent || res.destroyed) return;
   const body = response.body ?? '';
   const headers: Record<string, string | number> = { ...response.headers };
+  // The handlers set it (src/lib/api/routes.ts); the host's own answers (no such route, 405, 408) get one here.
+  headers[REQUEST_ID_HEADER] ??= requestIdOf({ get: (name) => [req.headers[name] ?? null].flat()[0] });
   if (response.status !== 204 && response.status !== 304) headers['content-length'] = Buffer.byteLength(body);
   // A refused upload may leave its body unread: close the connection rather than let it poison the next request.
   if (!req.complete) headers.connection = 'close';
@@ -104,8 +106,9 @@ function answerClientError(error: Error & { code?: string; rawPacket?: Buffer },
   }
   const { type, detail } = parserProblem(error);
   const { status, body } = problemResponse(problem(type, detail));
+  const requestId = requestIdOf({ get: () => null });
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body!)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body!)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 

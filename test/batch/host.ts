@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../src/lib/logger';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
+import { recordResponses } from '../support/openapi-recorder';
 
 export function quietLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -11,7 +12,16 @@ export function quietLogger(): Logger & { lines: string[] } {
 export async function startBatchHost(env: Record<string, string> = {}): Promise<LocalHost & { log: ReturnType<typeof quietLogger> }> {
   const log = quietLogger();
   const host = await startLocalHost({ PORT: '0', BLOB_WATCH_INTERVAL_MS: '1000', ...env }, log);
-  return Object.assign(host, { log });
+  // Every response is checked against the OpenAPI document; stop() fails the suite when one did not match.
+  const contract = recordResponses(host.server);
+  const stop = host.stop;
+  return Object.assign(host, {
+    log,
+    async stop() {
+      await stop();
+      contract.assertValid();
+    },
+  });
 }
 
 export interface BatchView {

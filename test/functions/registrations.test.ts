@@ -48,6 +48,10 @@ const trigger = (name: string) => {
   return Object.values(registration!.metadata.bindings).find((binding) => binding.direction === 'in' && String(binding.type).endsWith('Trigger'))!;
 };
 
+/** The messages of the JSON log lines (src/lib/logger.ts) written at one level. */
+const messagesAt = (lines: string[], level: string) =>
+  lines.filter((line) => line.startsWith(`${level}: `)).map((line) => (JSON.parse(line.slice(level.length + 2)) as { message: string }).message);
+
 function context(functionName: string, triggerMetadata?: Record<string, unknown>) {
   const lines: string[] = [];
   const invocation = new functions.InvocationContext({
@@ -100,7 +104,7 @@ describe('Azure registrations (src/functions)', () => {
     await ingest(messages, durableContext('ingestBatchRecords', metadata)); // redelivered
     expect(extension.posts).toEqual(['azure-batch']);
     expect(extension.instances.get('azure-batch')).toMatchObject({ name: 'batchOrchestrator', input: { batchId: 'azure-batch', itemCount: 2 } });
-    expect(invocation.lines).toContain('information: ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches');
+    expect(messagesAt(invocation.lines, 'information')).toContain('ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches');
   });
 
   it('run an upload end to end through the registered handlers, as the worker would call them', async () => {
@@ -131,6 +135,6 @@ describe('Azure registrations (src/functions)', () => {
     await blobs.put('uploads', 'not-an-image', Buffer.from('hello'), { contentType: 'image/png' });
     const blobContext = context('processUpload', { name: 'not-an-image' });
     await registrations.get('processUpload')!.handler(Buffer.from('hello'), blobContext);
-    expect(blobContext.lines.some((line) => line.startsWith('error: image processing failed for not-an-image'))).toBe(true);
+    expect(messagesAt(blobContext.lines, 'error').some((message) => message.startsWith('image processing failed for not-an-image'))).toBe(true);
   });
 });

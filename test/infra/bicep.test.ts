@@ -33,11 +33,8 @@ import {
 } from './bicep-ast.js';
 
 // Settings the Functions host or the Azure SDKs read that are not app configuration of the code (src/lib/config.ts).
-const HOST_ONLY_SETTINGS = new Set([
-  'APPLICATIONINSIGHTS_CONNECTION_STRING',
-  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
-  'AZURE_CLIENT_ID',
-]);
+// Application Insights settings are in APP_SETTINGS too: the app's own OpenTelemetry export reads them.
+const HOST_ONLY_SETTINGS = new Set(['AZURE_CLIENT_ID']);
 
 // The code's names (src/lib/names.ts), in the shape the Bicep declares them.
 const CODE_BLOB_CONTAINERS: string[] = Object.values(BLOB_CONTAINERS);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bicepDir, infraDir, repoRoot } from './bicep-ast.js';
 import { bicep, compilerSkipReason, diagnostics, snapshot, type SnapshotResource, workDir } from './bicep-cli.js';
+import { METRICS } from '../../src/lib/metrics.js';
 
 const DEPLOYER = 'aaaaaaaa-0000-4000-8000-000000000001';
 // Role definition ids (Azure built-in roles, from Azure's documentation)
@@ -70,6 +71,22 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     expect(deployerAssignments(dev).length).toBeGreaterThanOrEqual(6);
     for (const a of deployerAssignments(dev)) expect(a.properties!.principalType).toBe("[if(empty(deployer().userPrincipalName), 'ServicePrincipal', 'User')]");
     for (const a of deployerAssignments(devServicePrincipal)) expect(a.properties!.principalType).toBe('ServicePrincipal');
+  });
+
+  it('deploys a workbook on Application Insights that charts every metric the app records', () => {
+    for (const resources of [dev, prod]) {
+      const [component] = ofType(resources, 'Microsoft.Insights/components');
+      const workbooks = ofType(resources, 'Microsoft.Insights/workbooks');
+      expect(workbooks).toHaveLength(1);
+      const [workbook] = workbooks;
+      expect(workbook!.name).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(workbook!.properties!.sourceId.toLowerCase()).toBe(component!.id.toLowerCase());
+      const content = JSON.parse(workbook!.properties!.serializedData) as { version: string; items: Array<{ type: number; content: { query?: string; timeContextFromParameter?: string } }> };
+      expect(content.version).toBe('Notebook/1.0');
+      const queries = content.items.filter((item) => item.type === 3).map((item) => item.content);
+      for (const name of Object.values(METRICS)) expect(queries.filter((q) => q.query!.includes(`"${name}"`)), name).toHaveLength(1);
+      for (const query of queries) expect([query.query, query.timeContextFromParameter]).toEqual([expect.stringMatching(/^customMetrics\n\| where timestamp \{TimeRange\}/), 'TimeRange']);
+    }
   });
 
   it('runs the function app on Node 22', () => {

@@ -31,8 +31,18 @@ describe('loadConfig', () => {
       callbackAllowedHosts: [],
       continuationTokenKey: undefined,
       batchReceiveTimeoutSeconds: 1800,
+      telemetry: {},
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
+  });
+
+  it('sends telemetry to Application Insights (with Entra ID when asked) or to an OTLP endpoint, and refuses an endpoint that is not a URL', () => {
+    expect(loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=abc;Authorization=AAD' }).telemetry).toEqual({
+      applicationInsights: { connectionString: 'InstrumentationKey=x', entraId: true },
+    });
+    expect(loadConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x' }).telemetry).toEqual({ applicationInsights: { connectionString: 'InstrumentationKey=x', entraId: false } });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318/' }).telemetry).toEqual({ otlpEndpoint: 'http://localhost:4318' });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318, got "localhost:4318"'));
   });
 
   it('treats blank values as unset and trims the rest', () => {

@@ -23,6 +23,15 @@ describe('Azure registration of the web app (src/functions/web.ts)', () => {
   it('declares anonymous GET routes, so pages load without a key', () => {
     expect(trigger('webIndex')).toMatchObject({ route: 'web', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
     expect(trigger('webFile')).toMatchObject({ route: 'web/{file}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
+    expect(trigger('openApiDocument')).toMatchObject({ route: 'openapi.json', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
+  });
+
+  it('serves the OpenAPI document without a key or services, with the Azure host as its server', async () => {
+    const answer = await call('openApiDocument', 'https://app.example.net/api/openapi.json', {});
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    const document = JSON.parse(Buffer.from(answer.body!).toString('utf8')) as { openapi: string; servers: Array<{ url: string }> };
+    expect([document.openapi, document.servers]).toEqual(['3.1.0', [{ url: 'https://app.example.net/api' }]]);
   });
 
   it('serves a page through the Functions request shape, with no services configured', async () => {

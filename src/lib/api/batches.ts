@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
-import { imageView } from './image-view';
+import { ImageResult, imageView } from './image-view';
 import { BLOB_CONTAINERS } from '../names';
 import { checkCallbackUrl, callbackPolicy } from '../callback-address';
 import { badRequest, notFound, problem } from '../problem';
+import { currentTraceContext } from '../tracing';
 import type { Services } from '../services';
 import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
 import type { BatchFilter } from '../batch/batch-store';
 import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
 import type { OrchestrationStarter } from '../orchestration/starter';
-import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
+import { continuationTokens, pageLinks, resumable } from './paging';
+import { continuationTokenParam, integerParam, oneOf, readQuery, timestampParam, toIsoBound } from './query';
 import { readForm } from './read-form';
 import { readToken, signToken } from './signed-token';
 import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
@@ -33,6 +36,79 @@ async function callbackUrlOf(value: FormValue, services: Services): Promise<stri
 
 const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, items: `${base}/batches/${id}/items` });
 
+export const BatchIdParam = z.string().regex(BATCH_ID_PATTERN).meta({ description: 'A batch id: 1-100 letters, digits or hyphens.' });
+const BatchLinks = z.strictObject({ self: z.url(), items: z.url() });
+const timestamp = z.iso.datetime({ offset: true });
+const batchStatus = z.enum(BATCH_STATUSES as [BatchStatus, ...BatchStatus[]]);
+
+export const BatchAccepted = z
+  .strictObject({ id: z.uuid(), status: z.literal('receiving'), itemCount: z.int().min(1), links: BatchLinks })
+  .meta({ id: 'BatchAccepted', description: 'The batch was published to the batch stream; follow `links.self` for its progress.' });
+
+export const BatchSummary = z
+  .strictObject({
+    itemCount: z.int().min(0),
+    counts: z.strictObject({ succeeded: z.int().min(0), failed: z.int().min(0), pending: z.int().min(0) }),
+    durationsMs: z.strictObject({ p50: z.number().min(0), p95: z.number().min(0), max: z.number().min(0), total: z.number().min(0) }).meta({ description: 'Per-image processing time, succeeded items only.' }),
+    wallClockMs: z.number().min(0).optional().meta({ description: 'Orchestration start to summary.' }),
+    formats: z.record(z.string(), z.int().min(0)),
+    sizes: z.strictObject({ totalBytes: z.int().min(0), minBytes: z.int().min(0), maxBytes: z.int().min(0), buckets: z.record(z.string(), z.int().min(0)) }),
+    duplicateGroups: z.array(z.strictObject({ perceptualHash: z.string(), items: z.array(z.int()) })).meta({ description: 'Items whose perceptual hashes are equal.' }),
+    failures: z.array(z.strictObject({ index: z.int(), fileName: z.string().optional(), reason: z.string() })),
+    startedAt: timestamp.optional(),
+    finishedAt: timestamp.optional(),
+  })
+  .meta({ id: 'BatchSummary' });
+
+/** A batch as listed (GET /api/batches); GET /api/batches/{id} adds progress counts and rejected records. */
+export const BatchInfo = z
+  .strictObject({
+    id: z.string(),
+    status: batchStatus,
+    itemCount: z.int().min(1),
+    callbackUrl: z.url().optional(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: timestamp.optional(),
+    closedAt: timestamp.optional().meta({ description: 'Set when the receive window closed the batch before every item arrived.' }),
+    instanceId: z.string().optional(),
+    retries: z.int().min(0).optional(),
+    completedAt: timestamp.optional(),
+    summary: BatchSummary.optional(),
+    failure: z.strictObject({ reason: z.string(), at: timestamp }).nullable().optional(),
+    callback: z.strictObject({ delivered: z.boolean(), status: z.int().optional(), error: z.string().optional(), at: timestamp }).optional(),
+    links: BatchLinks,
+  })
+  .meta({ id: 'BatchInfo' });
+
+export const BatchProgress = BatchInfo.extend({
+  received: z.int().min(0),
+  processed: z.int().min(0),
+  succeeded: z.int().min(0),
+  failed: z.int().min(0),
+  rejected: z
+    .array(z.strictObject({ index: z.int().optional(), fileName: z.string().optional(), reason: z.string(), headers: z.record(z.string(), z.string()), at: timestamp }))
+    .max(100)
+    .meta({ description: 'Records that could not join the batch (at most 100).' }),
+}).meta({ id: 'BatchProgress', description: 'A batch with its progress, and its summary once it ended.' });
+
+export const BatchPage = z
+  .strictObject({ items: z.array(BatchInfo), continuationToken: z.string().optional(), links: z.strictObject({ first: z.url(), next: z.url().optional() }) })
+  .meta({ id: 'BatchPage', description: 'A page of batches, least recently changed first.' });
+
+export const BatchItemsPage = z
+  .strictObject({
+    batchId: z.string(),
+    items: z.array(ImageResult.extend({ index: z.int().min(0) })),
+    continuationToken: z.string().optional(),
+    links: z.strictObject({ next: z.url() }).optional(),
+  })
+  .meta({ id: 'BatchItemsPage', description: 'A page of a batch\'s items in index order.' });
+
+export const BatchRetryAccepted = z
+  .strictObject({ id: z.string(), status: z.literal('processing'), retries: z.int().min(1), instanceId: z.string(), links: BatchLinks })
+  .meta({ id: 'BatchRetryAccepted' });
+
 /**
  * POST /api/batches: multipart/form-data with any number of file fields (and an optional callbackUrl field).
  * Publishes one record per file to the batch stream, the same records a Kafka producer sends, so web and Kafka
@@ -48,7 +124,7 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
   const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
   const batchId = randomUUID();
   // The batch document exists before any record, so the Location answers at once.
-  await services.batches.ensure(newBatch(batchId, files.length, callbackUrl));
+  await services.batches.ensure(newBatch(batchId, files.length, callbackUrl, new Date(), currentTraceContext()));
   for (let start = 0; start < files.length; start += PUBLISH_CHUNK) {
     const records: OutgoingRecord[] = await Promise.all(
       files.slice(start, start + PUBLISH_CHUNK).map(async (file, i) => {
@@ -64,12 +140,13 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
     await stream.publish(records);
   }
   const base = apiBase(request);
-  return json(202, { id: batchId, status: 'receiving', itemCount: files.length, links: links(base, batchId) }, { location: `${base}/batches/${batchId}` });
+  const accepted: z.infer<typeof BatchAccepted> = { id: batchId, status: 'receiving', itemCount: files.length, links: links(base, batchId) };
+  return json(202, accepted, { location: `${base}/batches/${batchId}` });
 }
 
 async function findBatch(request: ApiRequest, services: Services): Promise<BatchDocument> {
   const id = request.params.id ?? '';
-  if (!BATCH_ID_PATTERN.test(id)) throw badRequest(`"${id}" is not a valid batch id: 1-100 letters, digits or hyphens.`, 'invalid-id');
+  if (!BatchIdParam.safeParse(id).success) throw badRequest(`"${id}" is not a valid batch id: 1-100 letters, digits or hyphens.`, 'invalid-id');
   const batch = await services.batches.get(id);
   if (!batch) throw notFound(`No batch with id "${id}".`);
   return batch;
@@ -79,7 +156,7 @@ const MAX_REJECTIONS_SHOWN = 100;
 
 /** The public shape of a batch document: without storage internals, with links. */
 function batchView(batch: BatchDocument, base: string) {
-  const { type: _type, schemaVersion: _version, ...rest } = batch;
+  const { type: _type, schemaVersion: _version, trace: _trace, ...rest } = batch;
   return { ...rest, links: links(base, batch.id) };
 }
 
@@ -100,11 +177,16 @@ export async function getBatch(request: ApiRequest, services: Services): Promise
     succeeded,
     failed,
     rejected: rejected.map(({ id: _id, batchId: _batchId, sha256: _sha, ...rest }) => rest),
-  });
+  } satisfies z.infer<typeof BatchProgress>);
 }
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
+
+export const ListBatchItemsQuery = z.object({
+  limit: integerParam('limit', 1, MAX_PAGE, `Page size; default ${DEFAULT_PAGE}.`).optional(),
+  continuationToken: continuationTokenParam.optional(),
+});
 
 const itemsScope = (batchId: string) => `batch-items:${batchId}`;
 
@@ -118,25 +200,28 @@ function readAfterIndex(services: Services, batchId: string, token: string | nul
 /** GET /api/batches/{id}/items?limit=&continuationToken=: the items in index order, a page at a time. */
 export async function listBatchItems(request: ApiRequest, services: Services): Promise<ApiResponse> {
   const batch = await findBatch(request, services);
-  const params = new URL(request.url).searchParams;
-  const limitRaw = params.get('limit');
-  const limit = limitRaw === null ? DEFAULT_PAGE : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}; got "${limitRaw}".`, 'invalid-query');
-  const after = readAfterIndex(services, batch.id, params.get('continuationToken'));
+  const query = readQuery(ListBatchItemsQuery, new URL(request.url));
+  const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
+  const after = readAfterIndex(services, batch.id, query.continuationToken ?? null);
   const items = await services.batches.listItems(batch.id, after, limit);
   const base = apiBase(request);
   const last = items.at(-1)?.itemIndex;
   const continuationToken = items.length === limit && last !== undefined && last < batch.itemCount - 1 ? signToken(services.config, itemsScope(batch.id), last) : undefined;
   return json(200, {
     batchId: batch.id,
-    items: items.map((doc) => ({ index: doc.itemIndex, ...imageView(doc, base) })),
+    items: items.map((doc) => ({ index: doc.itemIndex ?? 0, ...imageView(doc, base) })),
     ...(continuationToken
       ? { continuationToken, links: { next: `${base}/batches/${batch.id}/items?limit=${limit}&continuationToken=${continuationToken}` } }
       : {}),
-  });
+  } satisfies z.infer<typeof BatchItemsPage>);
 }
 
-const LIST_PARAMETERS = ['status', 'updatedBefore', 'limit', 'continuationToken'];
+export const ListBatchesQuery = z.object({
+  status: oneOf('status', BATCH_STATUSES as [BatchStatus, ...BatchStatus[]], 'Only batches with this status.').optional(),
+  updatedBefore: timestampParam('updatedBefore', 'Only batches last changed before this time (exclusive): stuck ones.').optional(),
+  limit: integerParam('limit', 1, 100, 'Page size; default 20.').optional(),
+  continuationToken: continuationTokenParam.optional(),
+});
 
 /**
  * GET /api/batches?status=&updatedBefore=&limit=&continuationToken=: batches by last change, oldest first, so
@@ -144,23 +229,20 @@ const LIST_PARAMETERS = ['status', 'updatedBefore', 'limit', 'continuationToken'
  */
 export async function listBatches(request: ApiRequest, services: Services): Promise<ApiResponse> {
   const url = new URL(request.url);
-  const query = url.searchParams;
-  checkParameters(query, LIST_PARAMETERS);
-  const status = query.get('status') || undefined;
-  if (status !== undefined && !BATCH_STATUSES.includes(status as BatchStatus)) throw badRequest(`status must be one of ${BATCH_STATUSES.join(', ')}; got "${status}".`, 'invalid-query');
-  const filter: BatchFilter = { status: status as BatchStatus | undefined, updatedBefore: timestamp('updatedBefore', query.get('updatedBefore')) };
-  const limit = readLimit(query.get('limit'));
+  const query = readQuery(ListBatchesQuery, url, { strict: true, blankIsAbsent: true });
+  const filter: BatchFilter = { status: query.status, updatedBefore: toIsoBound(query.updatedBefore) };
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
   const tokens = continuationTokens(services.config, 'batches', [filter.status, filter.updatedBefore]);
-  const continuationToken = tokens.decode(query.get('continuationToken'));
+  const continuationToken = tokens.decode(query.continuationToken ?? null);
   const page = await resumable(continuationToken, () => services.batches.list(filter, { limit, continuationToken }));
   const base = apiBase(request);
   const canonical = new URLSearchParams();
-  for (const name of ['status', 'updatedBefore', 'limit']) {
-    const value = query.get(name);
+  for (const name of ['status', 'updatedBefore', 'limit'] as const) {
+    const value = query[name];
     if (value) canonical.set(name, value);
   }
   const token = page.continuationToken && tokens.encode(page.continuationToken);
-  return json(200, { items: page.items.map((batch) => batchView(batch, base)), continuationToken: token, links: pageLinks(`${base}/batches`, canonical, token) });
+  return json(200, { items: page.items.map((batch) => batchView(batch, base)), continuationToken: token, links: pageLinks(`${base}/batches`, canonical, token) } satisfies z.infer<typeof BatchPage>);
 }
 
 /**
@@ -178,9 +260,11 @@ export async function retryBatch(request: ApiRequest, services: Services, orches
   if (!(await services.batches.update(batch.id, { status: 'processing', retries, instanceId, failure: null, startedAt: at, updatedAt: at }, [batch.status]))) {
     throw conflict(`Batch ${batch.id} changed while it was being retried (another retry?); read it again.`);
   }
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, rerun: true };
+  // A retry is its own operation: its orchestration continues the retry request's trace.
+  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, rerun: true, trace: currentTraceContext() };
   // Should this fail, the batch is processing without an instance: the receive-timeout sweep starts it.
   await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, input);
   const base = apiBase(request);
-  return json(202, { id: batch.id, status: 'processing', retries, instanceId, links: links(base, batch.id) }, { location: `${base}/batches/${batch.id}` });
+  const accepted: z.infer<typeof BatchRetryAccepted> = { id: batch.id, status: 'processing', retries, instanceId, links: links(base, batch.id) };
+  return json(202, accepted, { location: `${base}/batches/${batch.id}` });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProblemError, toProblem } from '../problem';
 
 /**
@@ -35,3 +36,16 @@ export function problemResponse(error: ProblemError, request: ApiRequest): ApiRe
 
 /** The origin and route prefix callers used, for Location headers and links. */
 export const apiBase = (request: ApiRequest) => `${new URL(request.url).origin}/api`;
+
+/** Every response carries one, problems included, so a caller can quote it and operators find the request's trace. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const NO_TRACE = /^0*$/;
+
+/** The caller's `x-request-id` when it is a usable id, else the trace id of the request (or a new id without one). */
+export function requestIdOf(headers: Pick<Headers, 'get'>, traceId?: string): string {
+  const given = headers.get(REQUEST_ID_HEADER)?.trim();
+  if (given && CALLER_REQUEST_ID.test(given)) return given;
+  return traceId && !NO_TRACE.test(traceId) ? traceId : randomUUID().replaceAll('-', '');
+}

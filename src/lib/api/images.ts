@@ -1,29 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { validateImage } from '../images/validate';
 import { BLOB_CONTAINERS } from '../names';
 import { DERIVATIVE_SIZES, type DerivativeName } from '../images/processed-image';
 import { sha256 } from '../hash';
-import { isImageId, uploadMetadata } from '../processing/upload-blob';
+import { IMAGE_ID_PATTERN, uploadMetadata } from '../processing/upload-blob';
 import { badRequest, notFound, problem } from '../problem';
+import { currentTraceContext } from '../tracing';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
+import { readQuery } from './query';
 import { readUpload } from './read-upload';
 
 export const MAX_WAIT_SECONDS = 60;
 const POLL_MS = 200;
 
-function waitSeconds(request: ApiRequest): number {
-  const raw = new URL(request.url).searchParams.get('wait');
-  if (raw === null) return 0;
-  const seconds = Number(raw);
-  if (!/^\d{1,2}(\.\d+)?$/.test(raw) || seconds > MAX_WAIT_SECONDS) {
-    throw badRequest(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}; got "${raw}".`, 'invalid-query');
-  }
-  return seconds;
-}
+export const UploadImageQuery = z.object({
+  wait: z
+    .string()
+    .refine((raw) => /^\d{1,2}(\.\d+)?$/.test(raw) && Number(raw) <= MAX_WAIT_SECONDS, {
+      error: (issue) => `wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}; got "${String(issue.input)}".`,
+    })
+    .meta({ type: 'number', minimum: 0, maximum: MAX_WAIT_SECONDS, description: 'Seconds (decimal, 0-60) to wait for processing: 200 with the final result, or 202 if the wait ran out.' } as never)
+    .optional(),
+});
+
+export const ImageIdParam = z.string().regex(IMAGE_ID_PATTERN).meta({ description: 'An image id: 1-128 letters, digits, hyphens or underscores (batch item ids too).' });
+export const DerivativeParam = z.enum(Object.keys(DERIVATIVE_SIZES) as [DerivativeName, ...DerivativeName[]]).meta({ description: 'thumbnail (256 px on the long side) or preview (1024 px).' });
+
+const waitSeconds = (request: ApiRequest): number => Number(readQuery(UploadImageQuery, new URL(request.url)).wait ?? 0);
 
 async function waitForResult(services: Services, doc: ImageDocument, seconds: number): Promise<ImageDocument> {
   const deadline = Date.now() + seconds * 1000;
@@ -54,7 +62,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   const queued = queuedImage({ id, partitionKey: id, source });
   await services.images.create(queued);
   try {
-    await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source) });
+    await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source, currentTraceContext()) });
   } catch (error) {
     await services.images.upsert(failedImage(queued, 'The upload could not be stored.', services.engine.name)).catch(() => undefined);
     throw error;
@@ -67,7 +75,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
 
 async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
   const id = request.params.id ?? '';
-  if (!isImageId(id)) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
+  if (!ImageIdParam.safeParse(id).success) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.
   const doc = (await services.images.get(id, id)) ?? (await services.images.find(id));
   if (!doc) throw notFound(`No image with id "${id}".`);
@@ -79,14 +87,13 @@ export async function getImage(request: ApiRequest, services: Services): Promise
   return json(200, imageView(await findImage(request, services), apiBase(request)));
 }
 
-const isDerivativeName = (name: string): name is DerivativeName => Object.hasOwn(DERIVATIVE_SIZES, name);
 
 /** GET /api/images/{id}/{derivative}: the derivative's bytes (thumbnail, preview). */
 export async function getDerivative(request: ApiRequest, services: Services): Promise<ApiResponse> {
-  const name = request.params.derivative ?? '';
-  if (!isDerivativeName(name)) {
-    throw notFound(`No derivative "${name}"; there are ${Object.keys(DERIVATIVE_SIZES).join(' and ')}.`);
-  }
+  const requested = request.params.derivative ?? '';
+  const derivative = DerivativeParam.safeParse(requested);
+  if (!derivative.success) throw notFound(`No derivative "${requested}"; there are ${Object.keys(DERIVATIVE_SIZES).join(' and ')}.`);
+  const name = derivative.data;
   const doc = await findImage(request, services);
   const stored = doc.derivatives?.[name];
   if (!stored) {

@@ -1,12 +1,15 @@
-import type { Logger } from '../logger';
+import { trace } from '@opentelemetry/api';
+import { withLogFields, type Logger } from '../logger';
 import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { unavailable } from '../unavailable';
 import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
-import { problemResponse, type ApiRequest, type ApiResponse } from './http';
+import { SpanKind, SpanStatusCode, inSpan } from '../tracing';
+import { problemResponse, REQUEST_ID_HEADER, requestIdOf, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
+import { openApiDocument } from './openapi';
 import { webFile, webIndex } from './static-files';
 
 export interface Route {
@@ -38,12 +41,13 @@ export const ROUTES: Route[] = [
 export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
 
 /**
- * The web app's static files: anonymous in Azure (src/functions/web.ts; the pages hold no secrets, the API they
- * call keeps its function keys), served next to ROUTES by the local host.
+ * The web app's static files and the API's OpenAPI document: anonymous in Azure (src/functions/web.ts; they hold no
+ * data and no secrets, the API keeps its function keys), served next to ROUTES by the local host.
  */
 export const WEB_ROUTES: Route[] = [
   { name: 'webIndex', method: 'GET', route: 'web', handler: webIndex },
   { name: 'webFile', method: 'GET', route: 'web/{file}', handler: webFile },
+  { name: 'openApiDocument', method: 'GET', route: 'openapi.json', handler: (request) => openApiDocument([...ROUTES, ...WEB_ROUTES])(request) },
 ];
 
 const noEngine = (): OrchestrationStarter => {
@@ -51,15 +55,36 @@ const noEngine = (): OrchestrationStarter => {
 };
 
 /**
- * Runs a handler, turning ProblemErrors into problem+json; a store that cannot be reached (or that restarted empty,
- * whose containers are then created again) into a 503 with Retry-After; anything else into a logged 500 problem.
+ * Runs a handler in a server span (continuing the caller's `traceparent`, or the Functions host's invocation span in
+ * Azure) and answers with an `x-request-id` header: the caller's own when it sent a usable one, else the trace id.
+ * ProblemErrors become problem+json; a store that cannot be reached (or that restarted empty, whose containers are
+ * then created again) a 503 with Retry-After; anything else a logged 500 problem.
  */
-export async function handle(
+export function handle(
   route: Route,
   request: ApiRequest,
   servicesOrStart: Services | (() => Promise<Services>),
   log: Logger,
   orchestrations: () => OrchestrationStarter = noEngine,
+): Promise<ApiResponse> {
+  const caller = trace.getActiveSpan() ? undefined : { traceparent: request.headers.get('traceparent') ?? undefined, tracestate: request.headers.get('tracestate') ?? undefined };
+  const attributes = { 'http.request.method': request.method, 'http.route': `/api/${route.route}`, 'faas.name': route.name };
+  return inSpan(`${request.method} /api/${route.route}`, { kind: SpanKind.SERVER, continues: caller, attributes }, async (span) => {
+    const requestId = requestIdOf(request.headers, span.spanContext().traceId);
+    span.setAttribute('http.request.id', requestId);
+    const response = await withLogFields({ requestId }, () => run(route, request, servicesOrStart, log, orchestrations));
+    span.setAttribute('http.response.status_code', response.status);
+    if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    return { ...response, headers: { ...response.headers, [REQUEST_ID_HEADER]: requestId } };
+  });
+}
+
+async function run(
+  route: Route,
+  request: ApiRequest,
+  servicesOrStart: Services | (() => Promise<Services>),
+  log: Logger,
+  orchestrations: () => OrchestrationStarter,
 ): Promise<ApiResponse> {
   let services: Partial<Services> = {};
   try {

@@ -1,3 +1,4 @@
+import type { TraceContext } from '../tracing';
 import type { BatchSummary } from './summary';
 
 export const BATCH_SCHEMA_VERSION = 1;
@@ -42,6 +43,8 @@ export interface BatchDocument {
   /** Why the orchestration failed; cleared (null) when the batch is retried. */
   failure?: { reason: string; at: string } | null;
   callback?: { delivered: boolean; status?: number; error?: string; at: string };
+  /** The trace the batch's work continues (the upload request's, or its first ingest's): one trace per batch. */
+  trace?: TraceContext;
 }
 
 /** A record that could not join its batch (index out of range, count disagreeing, batch ended), kept with the reason. */
@@ -59,7 +62,7 @@ export interface RejectedRecord {
   at: string;
 }
 
-export function newBatch(id: string, itemCount: number, callbackUrl: string | undefined, now = new Date()): BatchDocument {
+export function newBatch(id: string, itemCount: number, callbackUrl: string | undefined, now = new Date(), trace?: TraceContext): BatchDocument {
   return {
     id,
     type: 'batch',
@@ -69,5 +72,6 @@ export function newBatch(id: string, itemCount: number, callbackUrl: string | un
     ...(callbackUrl ? { callbackUrl } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
+    ...(trace ? { trace } : {}),
   };
 }

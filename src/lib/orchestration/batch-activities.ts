@@ -4,7 +4,9 @@ import { callbackPolicy } from '../callback-address';
 import { itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
 import type { Logger } from '../logger';
-import { completeImage } from '../processing/complete-image';
+import { recordBatchEnded } from '../metrics';
+import { inSpan, type TraceContext } from '../tracing';
+import { completeImage, saveResult } from '../processing/complete-image';
 import { failedImage, isTerminal } from '../results/image-document';
 import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
@@ -37,7 +39,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const final = blob
       ? await completeImage(services, doc, blob.bytes, log)
       : failedImage(doc, `The image blob ${doc.source.container}/${doc.source.blob} is gone.`, services.engine.name);
-    await services.images.upsert(final);
+    await saveResult(services, final);
     return { index, status: final.status as ItemOutcome['status'] };
   }
 
@@ -60,8 +62,10 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     );
     const summary = summarise(items, itemCount, { startedAt, finishedAt });
     const status = summary.failures.some((f) => f.reason === NEVER_RECEIVED) ? 'incomplete' : 'completed';
-    await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing']);
-    log.info(`batch ${batchId} ${status}: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`);
+    if (await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing'])) {
+      recordBatchEnded({ status, itemCount, durationSeconds: summary.wallClockMs === undefined ? undefined : summary.wallClockMs / 1000 });
+    }
+    log.info(`batch ${batchId} ${status}: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`, { batchId });
     return { counts: summary.counts };
   }
 
@@ -76,16 +80,23 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const batch = await store.get(batchId);
     const body = { batchId, status: batch?.status, summary: batch?.summary, ...(batch?.failure ? { failure: batch.failure } : {}) };
     const result = await postCallback(url, body, callbackPolicy(services.config.callbackAllowedHosts));
-    if (!result.delivered) log.warn(`batch ${batchId}: callback to ${url} not delivered: ${result.error ?? result.status}`);
+    if (!result.delivered) log.warn(`batch ${batchId}: callback not delivered: ${result.error ?? result.status}`, { batchId });
     await store.update(batchId, { callback: result }).catch(() => undefined);
     return result;
   }
 
+  /** Each activity is a span of the batch's trace, which its input carries (src/lib/orchestration/batch-orchestrator.ts). */
+  const traced = <T>(name: string, activity: (input: unknown) => Promise<T>): Activity => (input) => {
+    const { batchId, index, trace } = input as { batchId?: string; index?: number; trace?: TraceContext };
+    const attributes = { ...(batchId ? { 'batch.id': batchId } : {}), ...(index === undefined ? {} : { 'batch.item.index': index }) };
+    return inSpan(name, { continues: trace, attributes }, () => activity(input));
+  };
+
   return {
-    [BATCH_ACTIVITIES.processItem]: processItem,
-    [BATCH_ACTIVITIES.failItem]: failItem,
-    [BATCH_ACTIVITIES.summarise]: summariseBatch,
-    [BATCH_ACTIVITIES.failBatch]: failBatch,
-    [BATCH_ACTIVITIES.callback]: callback,
+    [BATCH_ACTIVITIES.processItem]: traced(BATCH_ACTIVITIES.processItem, processItem),
+    [BATCH_ACTIVITIES.failItem]: traced(BATCH_ACTIVITIES.failItem, failItem),
+    [BATCH_ACTIVITIES.summarise]: traced(BATCH_ACTIVITIES.summarise, summariseBatch),
+    [BATCH_ACTIVITIES.failBatch]: traced(BATCH_ACTIVITIES.failBatch, failBatch),
+    [BATCH_ACTIVITIES.callback]: traced(BATCH_ACTIVITIES.callback, callback),
   };
 }

@@ -1,4 +1,5 @@
 import { errorMessage as message } from '../retry';
+import type { TraceContext } from '../tracing';
 import type { DurableTask, Orchestrator, OrchestrationContextLike, RetryPolicy } from './context';
 
 export const BATCH_ORCHESTRATOR = 'batchOrchestrator';
@@ -30,6 +31,8 @@ export interface BatchOrchestrationInput {
   callbackUrl?: string;
   /** A retry of an ended batch (POST /api/batches/{id}/retry): failed items with an image are processed again. */
   rerun?: boolean;
+  /** The batch's trace: every activity continues it (tracing happens in activities, never in replayed orchestrator code). */
+  trace?: TraceContext;
   chunkSize?: number;
   parallelChunks?: number;
 }
@@ -39,6 +42,7 @@ export interface ChunkInput {
   start: number;
   end: number;
   rerun?: boolean;
+  trace?: TraceContext;
 }
 
 export interface ItemOutcome {
@@ -100,9 +104,9 @@ function* settleAll(context: OrchestrationContextLike, tasks: DurableTask[]): Ge
 export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Record<string, Orchestrator> {
   /** One chunk: an activity per item through the shared processing code, in parallel, retried on transient errors. */
   function* batchChunkOrchestrator(context: OrchestrationContextLike): Generator<DurableTask, ChunkResult, unknown> {
-    const { batchId, start, end, rerun } = context.df.getInput<ChunkInput>();
+    const { batchId, start, end, rerun, trace } = context.df.getInput<ChunkInput>();
     const indexes = Array.from({ length: end - start }, (_, i) => start + i);
-    const tasks = indexes.map((index) => context.df.callActivityWithRetry(BATCH_ACTIVITIES.processItem, retry, { batchId, index, ...(rerun ? { rerun } : {}) }));
+    const tasks = indexes.map((index) => context.df.callActivityWithRetry(BATCH_ACTIVITIES.processItem, retry, { batchId, index, ...(rerun ? { rerun } : {}), trace }));
     const settled = yield* settleAll(context, tasks);
     const result: ChunkResult = { succeeded: 0, failed: 0, gaveUp: 0 };
     const giveUps: DurableTask[] = [];
@@ -114,7 +118,7 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
       result.failed++;
       result.gaveUp++;
       const reason = `Processing kept failing after ${retry.maxNumberOfAttempts} attempts: ${outcome.error}`;
-      giveUps.push(context.df.callActivityWithRetry(BATCH_ACTIVITIES.failItem, retry, { batchId, index: indexes[i], reason }));
+      giveUps.push(context.df.callActivityWithRetry(BATCH_ACTIVITIES.failItem, retry, { batchId, index: indexes[i], reason, trace }));
     });
     // Best effort: an item left queued shows up as pending in the summary, which is still the truth.
     yield* settleAll(context, giveUps);
@@ -138,7 +142,7 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
           // Deterministic child ids: a replay or restart finds the same sub-orchestrations instead of starting new ones.
           context.df.callSubOrchestrator(
             BATCH_CHUNK_ORCHESTRATOR,
-            { batchId: input.batchId, ...chunk, ...(input.rerun ? { rerun: true } : {}) },
+            { batchId: input.batchId, ...chunk, ...(input.rerun ? { rerun: true } : {}), trace: input.trace },
             `${context.df.instanceId}:chunk:${wave + i}`,
           ),
         );
@@ -153,7 +157,7 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
       }
       const finishedAt = context.df.currentUtcDateTime.toISOString();
       // The summary is built from the item documents by an activity, so history holds counts, not thousands of results.
-      yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.summarise, retry, { batchId: input.batchId, itemCount: input.itemCount, startedAt, finishedAt });
+      yield context.df.callActivityWithRetry(BATCH_ACTIVITIES.summarise, retry, { batchId: input.batchId, itemCount: input.itemCount, startedAt, finishedAt, trace: input.trace });
     } catch (error) {
       outcome.failure = `The batch orchestration failed: ${message(error)}`;
       // If this fails too, the orchestration fails and the receive-timeout sweep marks the batch failed from its state.
@@ -161,11 +165,12 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
         batchId: input.batchId,
         reason: outcome.failure,
         at: context.df.currentUtcDateTime.toISOString(),
+        trace: input.trace,
       });
     }
     if (input.callbackUrl) {
       try {
-        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl });
+        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl, trace: input.trace });
       } catch (error) {
         outcome.callback = { delivered: false, error: message(error) }; // a callback never fails the batch
       }

@@ -3,6 +3,7 @@ import { BLOB_CONTAINERS } from '../names';
 import { withRetries, type RetryPolicy } from '../retry';
 import { failedImage, queuedImage } from '../results/image-document';
 import type { Services } from '../services';
+import { currentTraceContext, inSpan } from '../tracing';
 import { NEVER_RECEIVED, type BatchDocument } from '../batch/batch-document';
 import { allBatches, allItems } from '../batch/batch-store';
 import { itemDocumentId } from '../batch/record';
@@ -32,7 +33,12 @@ export interface SweepResult {
  * no document fails as "never received" (every record ingest took has a document: ingest throws, for its trigger to
  * retry, rather than leave one without); then the orchestration, once. Repeatable.
  */
-async function startProcessing(deps: SweepDeps, batch: BatchDocument, now: Date): Promise<void> {
+function startProcessing(deps: SweepDeps, batch: BatchDocument, now: Date): Promise<void> {
+  // Part of the batch's own trace: closing it and starting what it needs.
+  return inSpan('batch.sweep.start', { continues: batch.trace, attributes: { 'batch.id': batch.id } }, () => startTraced(deps, batch, now));
+}
+
+async function startTraced(deps: SweepDeps, batch: BatchDocument, now: Date): Promise<void> {
   const { images, batches, engine } = deps.services;
   const retry = <T>(fn: () => Promise<T>) => withRetries(fn, deps.retry);
   if (batch.closedAt) {
@@ -46,7 +52,7 @@ async function startProcessing(deps: SweepDeps, batch: BatchDocument, now: Date)
     }
     if (missing.length) deps.log.warn(`batch ${batch.id}: receive window closed with ${missing.length} of ${batch.itemCount} items missing`);
   }
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, ...(batch.retries ? { rerun: true } : {}) };
+  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, ...(batch.retries ? { rerun: true } : {}), trace: currentTraceContext() };
   await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.instanceId ?? batch.id, input));
 }
 

@@ -1,6 +1,9 @@
 import { callbackPolicy, checkCallbackUrl } from '../callback-address';
 import { validateImage } from '../images/validate';
 import type { Logger } from '../logger';
+import { sniffFormat } from '../images/sniff';
+import { recordDeadLetter, recordImageProcessed } from '../metrics';
+import { currentTraceContext, inSpan, SpanKind } from '../tracing';
 import { BLOB_CONTAINERS } from '../names';
 import { sha256 } from '../hash';
 import { ProblemError } from '../problem';
@@ -127,6 +130,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     if (!batch) {
       const name = unplacedName(record);
       await retry(() => writeDeadLetter(services.blobs, name, record, reason));
+      recordDeadLetter('unplaced');
       log.warn(`batch record${record.position ? ` at ${record.position}` : ''} rejected: ${reason} Kept as ${BLOB_CONTAINERS.deadletter}/${name}.`);
       return 'rejected';
     }
@@ -149,7 +153,8 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     const now = new Date();
     const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
     await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now)));
-    log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`);
+    recordDeadLetter('record');
+    log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`, { batchId: placement.batchId, itemIndex: placement.index });
     return 'deadLettered';
   }
 
@@ -206,7 +211,10 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     } catch (error) {
       const reason = reasonOf(error);
       if (!reason) throw error;
-      return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
+      const outcome = await fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
+      // An image refused here fails as surely as one refused by processing: counted the same way.
+      if (outcome === 'accepted') recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' });
+      return outcome;
     }
     // Same name on redelivery, so a retried write overwrites rather than duplicates.
     if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType }));
@@ -232,16 +240,21 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
   await mapLimited(unplaceable, CONCURRENCY, ({ record, parsed }) => settle(() => rejectRecord(record, parsed.reason, parsed.batchId, undefined, parsed.fileName)));
   for (const [batchId, entries] of byBatch) {
     try {
-      const first = entries.find((e) => e.parsed.ok) ?? entries[0];
-      const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
-      const batch = await retry(() => services.batches.ensure(newBatch(batchId, first.placement.count, callbackUrl)));
-      // The receive timeout counts from the last record: touched before this call's records (so the window does not
-      // close while they are stored, unless that takes longer than the timeout) and after them.
-      const touch = () => retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
-      if (batch.status === 'receiving') await touch();
-      await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
-      if (batch.status === 'receiving') await touch();
-      if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
+      // One trace per batch: this call's records continue the trace kept with the batch (the web upload's, or the
+      // first ingest's, which a new batch document keeps).
+      const known = await retry(() => services.batches.get(batchId));
+      await inSpan('batch.ingest', { kind: SpanKind.CONSUMER, continues: known?.trace, attributes: { 'batch.id': batchId, 'batch.records': entries.length } }, async () => {
+        const first = entries.find((e) => e.parsed.ok) ?? entries[0];
+        const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
+        const batch = known ?? (await retry(() => services.batches.ensure(newBatch(batchId, first.placement.count, callbackUrl, new Date(), currentTraceContext()))));
+        // The receive timeout counts from the last record: touched before this call's records (so the window does not
+        // close while they are stored, unless that takes longer than the timeout) and after them.
+        const touch = () => retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
+        if (batch.status === 'receiving') await touch();
+        await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
+        if (batch.status === 'receiving') await touch();
+        if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
+      });
     } catch (error) {
       errors.push(error);
     }
@@ -261,12 +274,15 @@ async function startWhenComplete(deps: IngestDeps, batch: BatchDocument, retry: 
   const current = await retry(() => store.get(batch.id));
   if (current?.status !== 'receiving') return false;
   if ((await retry(() => store.countItems(batch.id, batch.itemCount))) < batch.itemCount) return false;
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl };
-  const started = await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, input));
-  // Marked after the start: a crash in between leaves 'receiving', and the next delivery's startOnce (or the
-  // receive-timeout sweep) finds the instance.
-  const at = new Date().toISOString();
-  await retry(() => store.update(batch.id, { status: 'processing', startedAt: at, updatedAt: at, instanceId: batch.id }, ['receiving']));
-  if (started) deps.log.info(`batch ${batch.id}: all ${batch.itemCount} items received; orchestration started`);
-  return started;
+  return inSpan('batch.start', { attributes: { 'batch.id': batch.id, 'batch.items': batch.itemCount } }, async () => {
+    // The orchestration's activities continue the trace from here.
+    const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, trace: currentTraceContext() };
+    const started = await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, input));
+    // Marked after the start: a crash in between leaves 'receiving', and the next delivery's startOnce (or the
+    // receive-timeout sweep) finds the instance.
+    const at = new Date().toISOString();
+    await retry(() => store.update(batch.id, { status: 'processing', startedAt: at, updatedAt: at, instanceId: batch.id }, ['receiving']));
+    if (started) deps.log.info(`batch ${batch.id}: all ${batch.itemCount} items received; orchestration started`, { batchId: batch.id });
+    return started;
+  });
 }

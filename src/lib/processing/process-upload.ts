@@ -2,32 +2,36 @@ import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
-import { completeImage } from './complete-image';
-import { imageIdForBlob, sourceFromBlob } from './upload-blob';
+import { inSpan, SpanKind } from '../tracing';
+import { completeImage, saveResult } from './complete-image';
+import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blob';
 
 /**
  * The blob trigger on `uploads/{name}`. Idempotent: a blob whose content already has a final result is not
  * processed again, and a bad image ends as `failed` without throwing, so the trigger never retries or loops on it.
- * Infrastructure errors do throw, so the host retries them.
+ * Infrastructure errors do throw, so the host retries them. Continues the upload's trace (kept in the blob's
+ * metadata): POST /api/images -> processUpload -> image.process -> image.result.
  */
 export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
   const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
+  const id = imageIdForBlob(name);
   if (!blob) {
-    log.warn(`uploads/${name} no longer exists; nothing to process`);
+    log.warn('the uploaded blob no longer exists; nothing to process', { imageId: id });
     return undefined;
   }
-  const id = imageIdForBlob(name);
-  const existing = await services.images.get(id, id);
-  const fromBlob = sourceFromBlob(name, blob.bytes, blob.metadata, blob.contentType);
-  // Our API wrote the source when it took the upload; a blob from another client, or a new version, describes itself.
-  const source = existing?.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
-  if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
-    log.info(`image ${id} already ${existing.status}; skipping`);
-    return existing;
-  }
-  const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
-  await services.images.upsert(doc);
-  const final = await completeImage(services, doc, blob.bytes, log);
-  await services.images.upsert(final);
-  return final;
+  return inSpan('processUpload', { kind: SpanKind.CONSUMER, continues: uploadTraceContext(blob.metadata), attributes: { 'image.id': id } }, async () => {
+    const existing = await services.images.get(id, id);
+    const fromBlob = sourceFromBlob(name, blob.bytes, blob.metadata, blob.contentType);
+    // Our API wrote the source when it took the upload; a blob from another client, or a new version, describes itself.
+    const source = existing?.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
+    if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
+      log.info(`image ${id} already ${existing.status}; skipping`);
+      return existing;
+    }
+    const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
+    await services.images.upsert(doc);
+    const final = await completeImage(services, doc, blob.bytes, log);
+    await saveResult(services, final);
+    return final;
+  });
 }

@@ -1,9 +1,10 @@
 import type { ImageSource } from '../results/image-document';
 import { sha256 } from '../hash';
 import { BLOB_CONTAINERS } from '../names';
+import type { TraceContext } from '../tracing';
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-export const isImageId = (value: string) => ID_PATTERN.test(value);
+export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const isImageId = (value: string) => IMAGE_ID_PATTERN.test(value);
 
 /**
  * The image id for a blob in `uploads`: the name itself for our own uploads (a UUID), or a stable hash of the
@@ -11,15 +12,22 @@ export const isImageId = (value: string) => ID_PATTERN.test(value);
  */
 export const imageIdForBlob = (name: string) => (isImageId(name) ? name : `blob-${sha256(Buffer.from(name)).slice(0, 32)}`);
 
-/** Blob metadata values must be ASCII, so the file name travels URI-encoded. */
-export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'sha256' | 'uploadedAt'>): Record<string, string> {
+/**
+ * Blob metadata values must be ASCII, so the file name travels URI-encoded. The upload request's trace context
+ * travels too: the blob trigger continues the same trace from it.
+ */
+export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'sha256' | 'uploadedAt'>, trace?: TraceContext): Record<string, string> {
   return {
     ...(source.fileName ? { filename: encodeURIComponent(source.fileName) } : {}),
     ...(source.contentType ? { contenttype: source.contentType } : {}),
     sha256: source.sha256,
     uploadedat: source.uploadedAt,
+    ...(trace ? { traceparent: trace.traceparent, ...(trace.tracestate ? { tracestate: trace.tracestate } : {}) } : {}),
   };
 }
+
+/** The trace context an upload's blob carries (none for blobs from other clients). */
+export const uploadTraceContext = (metadata: Record<string, string>): Partial<TraceContext> => ({ traceparent: metadata.traceparent, tracestate: metadata.tracestate });
 
 /** The source description of an uploads blob, from its metadata where our API wrote it, else from the blob. */
 export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource {

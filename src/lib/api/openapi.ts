@@ -1,0 +1,268 @@
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { MAX_BATCH_ITEMS } from '../batch/record';
+import { PROBLEM_TYPES, problemTypeUri, type ProblemType } from '../problem';
+import { BatchAccepted, BatchIdParam, BatchItemsPage, BatchPage, BatchProgress, BatchRetryAccepted, ListBatchesQuery, ListBatchItemsQuery } from './batches';
+import { apiBase, json, REQUEST_ID_HEADER, type ApiRequest, type ApiResponse } from './http';
+import { ImageResult } from './image-view';
+import { DerivativeParam, ImageIdParam, MAX_WAIT_SECONDS, UploadImageQuery } from './images';
+import { ImagePage, ListImagesQuery } from './list-images';
+import { MAX_BATCH_UPLOAD_BYTES } from './read-form';
+import { CONTENT_TYPES } from './static-files';
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the handlers validate requests with and
+ * type their responses by (@asteasolutions/zod-to-openapi). Every route of ROUTES and WEB_ROUTES has an entry in
+ * ROUTE_DOCS: test/api/openapi.test.ts fails for a route without one, and checks every response the integration
+ * tests see against the document.
+ */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  tag: 'images' | 'batches' | 'web app';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { description: string; content: Record<string, z.ZodType> };
+  /** Success and redirect answers; problems are described from `problems`. */
+  responses: Record<number, { description: string; content?: Record<string, z.ZodType>; headers?: Record<string, string> }>;
+  /** The problem types the route answers with, besides those every route may answer with (COMMON_PROBLEMS). */
+  problems: ProblemType[];
+  /** Anonymous in Azure (the web app's files and this document); every other route needs a function key. */
+  anonymous?: true;
+}
+
+// The registry registers named components through zod's `.openapi()`, which this adds.
+extendZodWithOpenApi(z);
+
+const binary = (description: string) => z.custom<Uint8Array>().meta({ type: 'string', format: 'binary', description } as never);
+const location = 'The absolute URL of the resource, on the host and port the request was made to.';
+
+/** Problems of the front end and the handler wrapper (src/lib/api/routes.ts), on any route. */
+const COMMON_PROBLEMS: ProblemType[] = ['malformed-request', 'internal-error', 'dependency-unavailable'];
+const BODY_PROBLEMS: ProblemType[] = ['length-required', 'content-too-large', 'unsupported-media-type', 'request-timeout'];
+
+export const Problem = z
+  .looseObject({
+    type: z.string().meta({ description: 'urn:image-pipeline:problem:<name>: compare it, do not fetch it.' }),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().meta({ description: 'What to change, in English that may change: branch on `type`.' }),
+    instance: z.string().optional().meta({ description: 'The request path.' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  uploadImage: {
+    tag: 'images',
+    summary: 'Upload one image',
+    description:
+      'The image as the raw body (an image/* or application/octet-stream content type) or as multipart/form-data with exactly one file field. The type is sniffed from the bytes (JPEG, PNG, GIF, WebP, TIFF, BMP). Chunked bodies are refused: send Content-Length.',
+    query: UploadImageQuery,
+    body: {
+      description: 'The image.',
+      content: {
+        'image/*': binary('The image bytes.'),
+        'application/octet-stream': binary('The image bytes.'),
+        'multipart/form-data': z.record(z.string(), binary('The image file.')).meta({ description: 'Exactly one file field (any name); text fields are ignored.' }),
+      },
+    },
+    responses: {
+      200: { description: `Processed within \`wait\` (at most ${MAX_WAIT_SECONDS} s): the final result.`, content: { 'application/json': ImageResult }, headers: { location } },
+      202: { description: 'Accepted and queued: poll `Location` (or `links.self`).', content: { 'application/json': ImageResult }, headers: { location } },
+    },
+    problems: ['invalid-query', 'invalid-form', 'empty-image', 'image-too-large', 'unsupported-image-type', 'unreadable-image-header', 'too-many-pixels', 'truncated-image', ...BODY_PROBLEMS],
+  },
+  listImages: {
+    tag: 'images',
+    summary: 'List images, newest first',
+    description: 'Single uploads and batch items, filtered, a page at a time. A refused continuation token means: start again without it.',
+    query: ListImagesQuery,
+    responses: { 200: { description: 'A page of images.', content: { 'application/json': ImagePage } } },
+    problems: ['invalid-query', 'invalid-continuation-token'],
+  },
+  getImage: {
+    tag: 'images',
+    summary: 'One image: status and result',
+    params: z.object({ id: ImageIdParam }),
+    responses: { 200: { description: 'The image.', content: { 'application/json': ImageResult } } },
+    problems: ['invalid-id', 'not-found'],
+  },
+  getImageDerivative: {
+    tag: 'images',
+    summary: "An image's thumbnail or preview",
+    description: 'JPEG, quality 80, EXIF stripped. `derivative-not-ready` (404, with `imageStatus`) while the image is not processed, or when it failed.',
+    params: z.object({ id: ImageIdParam, derivative: DerivativeParam }),
+    responses: { 200: { description: 'The JPEG bytes.', content: { 'image/jpeg': binary('A JPEG image.') }, headers: { etag: 'The blob ETag.' } } },
+    problems: ['invalid-id', 'not-found', 'derivative-not-ready'],
+  },
+  uploadBatch: {
+    tag: 'batches',
+    summary: 'Upload a batch of images',
+    description: `multipart/form-data, one file field per image (up to ${MAX_BATCH_ITEMS}, ${MAX_BATCH_UPLOAD_BYTES / 1024 / 1024} MB a request) and an optional callbackUrl field. The files become batch records on the batch stream, as a Kafka producer sends them.`,
+    body: {
+      description: 'The images and an optional callback.',
+      content: {
+        'multipart/form-data': z
+          .object({ callbackUrl: z.url().optional().meta({ description: 'POSTed the summary when the batch ends (http/https; no loopback, link-local or private address unless allowed).' }) })
+          .catchall(binary('One image file.')),
+      },
+    },
+    responses: { 202: { description: 'Accepted: follow `Location` for progress.', content: { 'application/json': BatchAccepted }, headers: { location } } },
+    problems: ['invalid-form', 'too-many-files', 'callback-not-allowed', 'batch-stream-unavailable', ...BODY_PROBLEMS],
+  },
+  listBatches: {
+    tag: 'batches',
+    summary: 'List batches, least recently changed first',
+    description: 'For operators: `?status=receiving&updatedBefore=...` finds stuck batches.',
+    query: ListBatchesQuery,
+    responses: { 200: { description: 'A page of batches.', content: { 'application/json': BatchPage } } },
+    problems: ['invalid-query', 'invalid-continuation-token'],
+  },
+  getBatch: {
+    tag: 'batches',
+    summary: 'A batch: progress, then its summary',
+    params: z.object({ id: BatchIdParam }),
+    responses: { 200: { description: 'The batch.', content: { 'application/json': BatchProgress } } },
+    problems: ['invalid-id', 'not-found'],
+  },
+  listBatchItems: {
+    tag: 'batches',
+    summary: "A batch's items in index order",
+    params: z.object({ id: BatchIdParam }),
+    query: ListBatchItemsQuery,
+    responses: { 200: { description: 'A page of items, each an image result with its index.', content: { 'application/json': BatchItemsPage } } },
+    problems: ['invalid-id', 'not-found', 'invalid-query', 'invalid-continuation-token'],
+  },
+  retryBatch: {
+    tag: 'batches',
+    summary: 'Process an ended batch again',
+    description: 'Items that failed with their image stored are processed anew; succeeded items stay; the batch ends with a new summary.',
+    params: z.object({ id: BatchIdParam }),
+    responses: { 202: { description: 'The retry started.', content: { 'application/json': BatchRetryAccepted }, headers: { location } } },
+    problems: ['invalid-id', 'not-found', 'batch-not-retryable'],
+  },
+  webIndex: {
+    tag: 'web app',
+    anonymous: true,
+    summary: 'The web app: to its start page',
+    responses: { 302: { description: 'To index.html, with the query kept.', headers: { location: 'The start page.' } } },
+    problems: [],
+  },
+  webFile: {
+    tag: 'web app',
+    anonymous: true,
+    summary: 'One file of the web app',
+    params: z.object({ file: z.string().meta({ description: 'A file name: one path segment, such as index.html or api.html.' }) }),
+    responses: {
+      200: {
+        description: 'The file, with an ETag.',
+        content: Object.fromEntries([...new Set(Object.values(CONTENT_TYPES).map((type) => type.split(';')[0]))].map((type) => [type, binary('The file.')])),
+        headers: { etag: 'Send it back as If-None-Match.' },
+      },
+      304: { description: 'Not modified (If-None-Match matched).' },
+    },
+    problems: ['not-found'],
+  },
+  openApiDocument: {
+    tag: 'web app',
+    anonymous: true,
+    summary: 'This document (OpenAPI 3.1)',
+    responses: { 200: { description: 'The OpenAPI document, with this host as its server.', content: { 'application/json': z.looseObject({ openapi: z.literal('3.1.0') }) } } },
+    problems: [],
+  },
+};
+
+/** Problem responses by status: each lists exactly the problem types the route answers with at that status. */
+function problemResponses(types: ProblemType[]) {
+  const byStatus = new Map<number, ProblemType[]>();
+  for (const type of [...new Set(types)]) {
+    const { status } = PROBLEM_TYPES[type];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), type]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      {
+        description: list.map((type) => `\`${type}\`: ${PROBLEM_TYPES[type].when}`).join('; '),
+        headers: status === 503 ? z.object({ 'retry-after': z.string().meta({ description: 'Seconds to wait before retrying.' }) }) : undefined,
+        content: { 'application/problem+json': { schema: Problem.extend({ type: z.enum(list.map(problemTypeUri) as [string, ...string[]]), status: z.literal(status) }) } },
+      },
+    ]),
+  );
+}
+
+const headerObject = (headers: Record<string, string> = {}) =>
+  z.object({
+    [REQUEST_ID_HEADER]: z.string().meta({ description: 'The request id: yours (x-request-id) when usable, else the trace id. Quote it when reporting a problem.' }),
+    ...Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, z.string().meta({ description })])),
+  });
+
+/** The document for routes `{ name, method, route }` (ROUTES and WEB_ROUTES): one operation per route. */
+export function buildOpenApiDocument(routes: Array<{ name: string; method: string; route: string }>, server = '/api') {
+  const registry = new OpenAPIRegistry();
+  registry.register('Problem', Problem);
+  registry.registerComponent('securitySchemes', 'functionKey', { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function key (Azure); the local host needs none.' });
+  registry.registerComponent('securitySchemes', 'functionKeyQuery', { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as ?code= (it then reaches request logs: prefer the header).' });
+  for (const route of routes) {
+    const doc = ROUTE_DOCS[route.name];
+    if (!doc) throw new Error(`Route ${route.name} (${route.method} /api/${route.route}) has no entry in ROUTE_DOCS (src/lib/api/openapi.ts).`);
+    const responses = Object.fromEntries(
+      Object.entries(doc.responses).map(([status, answer]) => [
+        status,
+        {
+          description: answer.description,
+          headers: headerObject(answer.headers),
+          ...(answer.content ? { content: Object.fromEntries(Object.entries(answer.content).map(([type, schema]) => [type, { schema }])) } : {}),
+        },
+      ]),
+    );
+    registry.registerPath({
+      operationId: route.name,
+      method: route.method.toLowerCase() as 'get' | 'post',
+      path: `/${route.route}`,
+      tags: [doc.tag],
+      summary: doc.summary,
+      ...(doc.description ? { description: doc.description } : {}),
+      security: doc.anonymous ? [] : [{ functionKey: [] }, { functionKeyQuery: [] }],
+      request: {
+        ...(doc.params ? { params: doc.params } : {}),
+        ...(doc.query ? { query: doc.query } : {}),
+        ...(doc.body ? { body: { description: doc.body.description, required: true, content: Object.fromEntries(Object.entries(doc.body.content).map(([type, schema]) => [type, { schema }])) } } : {}),
+      },
+      responses: {
+        ...responses,
+        ...problemResponses([...doc.problems, ...COMMON_PROBLEMS]),
+        ...(doc.anonymous ? {} : { 401: { description: 'Azure only: no function key, or a wrong one (answered by the Functions host, without a body).' } }),
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Image Pipeline API',
+      version: '1',
+      description:
+        'Upload images one at a time or in batches; read results, derivatives and batch summaries. Every GET also answers HEAD. Errors are RFC 9457 problem+json with a stable `type`. Every response carries `x-request-id`; send `traceparent` to join your trace.',
+    },
+    servers: [{ url: server }],
+    security: [{ functionKey: [] }, { functionKeyQuery: [] }],
+    tags: [
+      { name: 'images', description: 'Single uploads and image results.' },
+      { name: 'batches', description: 'Batch uploads, progress, summaries and retries.' },
+      { name: 'web app', description: 'The web app and this document: anonymous.' },
+    ],
+  });
+}
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
+
+let cached: { routes: unknown; text: string } | undefined;
+
+/** GET /api/openapi.json: the document (built once per process), with the caller's host as its server. */
+export function openApiDocument(routes: Array<{ name: string; method: string; route: string }>) {
+  return async (request: ApiRequest): Promise<ApiResponse> => {
+    if (cached?.routes !== routes) cached = { routes, text: JSON.stringify(buildOpenApiDocument(routes)) };
+    const document = JSON.parse(cached.text) as OpenApiDocument;
+    return json(200, { ...document, servers: [{ url: apiBase(request) }] }, { 'cache-control': 'no-cache' });
+  };
+}
