@@ -2,6 +2,7 @@ import { runBridgeCommand } from './bridge-command';
 import { processIo, type CliIo } from './cli-io';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
+import { runSweepCommand } from './sweep-command';
 
 export type { CliIo } from './cli-io';
 
@@ -10,12 +11,14 @@ const USAGE = `Usage: image-pipeline <command> [options]
   send      Send files as one batch of Kafka records (image-pipeline send --help)
   bridge    Forward an in-house Kafka topic to Event Hubs (image-pipeline bridge --help)
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
+  sweep     Apply the retention policy to the stores now or as of a time (image-pipeline sweep --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
+  sweep: runSweepCommand,
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

@@ -20,6 +20,7 @@ export const APP_SETTINGS = {
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
+  RETENTION_DAYS: { scope: 'azure', description: 'Days an image and its personal metadata are kept: every blob of it is deleted and its documents de-identified before then. At most 7 (the privacy policy); shorter is allowed, longer is refused at start-up.', default: '7' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
@@ -54,6 +55,8 @@ export interface Config {
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
+  /** RETENTION_DAYS: 1 to MAX_RETENTION_DAYS. */
+  retentionDays: number;
   local: {
     port: number;
     storagePath?: string;
@@ -62,6 +65,9 @@ export interface Config {
     requestBodyTimeoutMs: number;
   };
 }
+
+/** The privacy policy: no image or personal metadata is kept longer than this (README "Privacy"). */
+export const MAX_RETENTION_DAYS = 7;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -170,6 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (continuationTokenKey !== undefined && continuationTokenKey.length < 32) {
     throw new ConfigError(`CONTINUATION_TOKEN_KEY must be at least 32 characters, got ${continuationTokenKey.length}`);
   }
+  const retentionDays = Number(setting(env, 'RETENTION_DAYS'));
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS) {
+    throw new ConfigError(`RETENTION_DAYS must be a whole number of days from 1 to ${MAX_RETENTION_DAYS} (the privacy policy keeps images and their personal metadata at most ${MAX_RETENTION_DAYS} days), got "${setting(env, 'RETENTION_DAYS')}"`);
+  }
   return {
     storage,
     cosmos,
@@ -183,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     callbackAllowedHosts,
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
+    retentionDays,
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger';
+import { errorMessage } from '../lib/retry';
 import type { BlobStore } from '../lib/storage/blob-store';
 
 const MAX_ATTEMPTS = 5;
@@ -18,9 +19,13 @@ export function watchBlobs(options: {
   intervalMs: number;
   concurrency: number;
   handler: (name: string) => Promise<unknown>;
+  /** How a blob is named in logs: by the id it stands for, never by its name (another client's name can be a file name). */
+  label: (name: string) => string;
   log: Logger;
 }): BlobWatcher {
-  const { blobs, container, intervalMs, concurrency, handler, log } = options;
+  const { blobs, container, intervalMs, concurrency, handler, label, log } = options;
+  // The message's first line only: storage errors carry the request (and so the blob's URL) further down.
+  const reason = (error: unknown) => errorMessage(error).split('\n')[0];
   const receipts = new Map<string, string>();
   const attempts = new Map<string, number>();
   const running = new Set<Promise<void>>();
@@ -37,9 +42,9 @@ export function watchBlobs(options: {
       attempts.set(name, attempt);
       if (attempt < MAX_ATTEMPTS) {
         receipts.delete(name); // picked up again on the next scan
-        log.warn(`${container}/${name} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry`, error);
+        log.warn(`${label(name)} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry: ${reason(error)}`);
       } else {
-        log.error(`${container}/${name} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag})`, error);
+        log.error(`${label(name)} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag}): ${reason(error)}`);
       }
     }
   }
@@ -58,7 +63,7 @@ export function watchBlobs(options: {
   function schedule(): void {
     timer = setTimeout(() => {
       scanning = scan()
-        .catch((error) => log.warn(`listing ${container} failed; retrying`, error))
+        .catch((error) => log.warn(`listing ${container} failed; retrying: ${reason(error)}`))
         .finally(() => {
           if (!stopped) schedule();
         });

@@ -6,6 +6,7 @@ import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
 import { maintenanceJobs } from '../lib/jobs/maintenance';
 import { processUpload } from '../lib/processing/process-upload';
+import { imageIdForBlob } from '../lib/processing/upload-blob';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
@@ -17,7 +18,8 @@ import { startBatchPipeline } from './orchestration-host';
 
 /** The connection settings as app settings, the way the app (and the CLI) read them. */
 function settingsOf(config: Config): Record<string, string> {
-  const settings: Record<string, string> = { COSMOS_DATABASE: config.cosmosDatabase };
+  // The host's retention policy too, so the CLI's sweep of these stores applies the same one.
+  const settings: Record<string, string> = { COSMOS_DATABASE: config.cosmosDatabase, RETENTION_DAYS: String(config.retentionDays) };
   for (const [name, connection] of [['AzureWebJobsStorage', config.storage], ['COSMOS_CONNECTION', config.cosmos]] as const) {
     if (connection?.kind === 'connectionString') settings[name] = connection.value;
   }
@@ -73,6 +75,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
           await services.recreateMissingStores?.().catch(() => false);
           throw error;
         }),
+      label: (name) => `image ${imageIdForBlob(name)}`,
       log,
     });
     stops.unshift(() => watcher.stop());

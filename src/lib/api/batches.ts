@@ -7,7 +7,7 @@ import { badRequest, notFound, problem } from '../problem';
 import type { Services } from '../services';
 import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
 import type { BatchFilter } from '../batch/batch-store';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
+import { BATCH_ORCHESTRATOR, batchInput } from '../orchestration/batch-orchestrator';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
 import { readForm } from './read-form';
@@ -27,7 +27,7 @@ async function callbackUrlOf(value: FormValue, services: Services): Promise<stri
   if (value === null || value === '') return undefined;
   if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.', 'invalid-form');
   const check = await checkCallbackUrl(value, callbackPolicy(services.config.callbackAllowedHosts));
-  if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl "${value}" is refused: ${check.reason}.`, 'callback-not-allowed');
+  if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl is refused: ${check.reason}.`, 'callback-not-allowed');
   return new URL(value).toString();
 }
 
@@ -77,10 +77,18 @@ async function findBatch(request: ApiRequest, services: Services): Promise<Batch
 
 const MAX_REJECTIONS_SHOWN = 100;
 
-/** The public shape of a batch document: without storage internals, with links. */
+/**
+ * The public shape of a batch document: without storage internals, with links. The callback URL is never returned
+ * (it may carry a secret token): only whether there is one and how its call went.
+ */
 function batchView(batch: BatchDocument, base: string) {
-  const { type: _type, schemaVersion: _version, ...rest } = batch;
-  return { ...rest, links: links(base, batch.id) };
+  const { type: _type, schemaVersion: _version, callbackUrl, callback, ...rest } = batch;
+  const configured = callbackUrl !== undefined || callback !== undefined;
+  return {
+    ...rest,
+    callback: { configured, delivered: callback?.delivered ?? false, ...(callback?.status !== undefined ? { status: callback.status } : {}) },
+    links: links(base, batch.id),
+  };
 }
 
 /** GET /api/batches/{id}: progress from the item documents, and the summary once the batch is complete. */
@@ -178,9 +186,8 @@ export async function retryBatch(request: ApiRequest, services: Services, orches
   if (!(await services.batches.update(batch.id, { status: 'processing', retries, instanceId, failure: null, startedAt: at, updatedAt: at }, [batch.status]))) {
     throw conflict(`Batch ${batch.id} changed while it was being retried (another retry?); read it again.`);
   }
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, rerun: true };
   // Should this fail, the batch is processing without an instance: the receive-timeout sweep starts it.
-  await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, input);
+  await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, batchInput(batch, true));
   const base = apiBase(request);
   return json(202, { id: batch.id, status: 'processing', retries, instanceId, links: links(base, batch.id) }, { location: `${base}/batches/${batch.id}` });
 }

@@ -1,3 +1,4 @@
+import type { BatchDocument } from '../batch/batch-document';
 import { errorMessage as message } from '../retry';
 import type { DurableTask, Orchestrator, OrchestrationContextLike, RetryPolicy } from './context';
 
@@ -27,11 +28,20 @@ export const ITEM_RETRY: RetryPolicy = {
 export interface BatchOrchestrationInput {
   batchId: string;
   itemCount: number;
-  callbackUrl?: string;
+  /**
+   * The batch has a callback. Only the flag: the URL stays in the batch document, where the callback activity reads
+   * it, because Durable keeps every input in the instance's history (README "Privacy").
+   */
+  callback?: boolean;
   /** A retry of an ended batch (POST /api/batches/{id}/retry): failed items with an image are processed again. */
   rerun?: boolean;
   chunkSize?: number;
   parallelChunks?: number;
+}
+
+/** The orchestration input for a batch: its id and size, and whether it has a callback (never the URL). */
+export function batchInput(batch: Pick<BatchDocument, 'id' | 'itemCount' | 'callbackUrl'>, rerun: boolean): BatchOrchestrationInput {
+  return { batchId: batch.id, itemCount: batch.itemCount, ...(batch.callbackUrl ? { callback: true } : {}), ...(rerun ? { rerun } : {}) };
 }
 
 export interface ChunkInput {
@@ -163,9 +173,10 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
         at: context.df.currentUtcDateTime.toISOString(),
       });
     }
-    if (input.callbackUrl) {
+    // `callbackUrl`: instances started before the URL left the input replay with it and must decide as they did then.
+    if (input.callback || (input as { callbackUrl?: string }).callbackUrl) {
       try {
-        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl });
+        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId });
       } catch (error) {
         outcome.callback = { delivered: false, error: message(error) }; // a callback never fails the batch
       }

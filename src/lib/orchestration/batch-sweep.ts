@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { NEVER_RECEIVED, type BatchDocument } from '../batch/batch-document';
 import { allBatches, allItems } from '../batch/batch-store';
 import { itemDocumentId } from '../batch/record';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
+import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import type { OrchestrationStarter } from './starter';
 
 export interface SweepDeps {
@@ -46,8 +46,7 @@ async function startProcessing(deps: SweepDeps, batch: BatchDocument, now: Date)
     }
     if (missing.length) deps.log.warn(`batch ${batch.id}: receive window closed with ${missing.length} of ${batch.itemCount} items missing`);
   }
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, ...(batch.retries ? { rerun: true } : {}) };
-  await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.instanceId ?? batch.id, input));
+  await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.instanceId ?? batch.id, batchInput(batch, Boolean(batch.retries))));
 }
 
 /**

@@ -12,7 +12,7 @@ export const isImageId = (value: string) => ID_PATTERN.test(value);
 export const imageIdForBlob = (name: string) => (isImageId(name) ? name : `blob-${sha256(Buffer.from(name)).slice(0, 32)}`);
 
 /** Blob metadata values must be ASCII, so the file name travels URI-encoded. */
-export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'sha256' | 'uploadedAt'>): Record<string, string> {
+export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'uploadedAt'> & { sha256: string }): Record<string, string> {
   return {
     ...(source.fileName ? { filename: encodeURIComponent(source.fileName) } : {}),
     ...(source.contentType ? { contenttype: source.contentType } : {}),
@@ -22,7 +22,7 @@ export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentTy
 }
 
 /** The source description of an uploads blob, from its metadata where our API wrote it, else from the blob. */
-export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource {
+export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource & { sha256: string } {
   let fileName = name.split('/').pop();
   try {
     if (metadata.filename) fileName = decodeURIComponent(metadata.filename);
