@@ -50,14 +50,19 @@ export function watchBlobs(options: {
   }
 
   async function scan(): Promise<void> {
+    const listed = new Set<string>();
     for await (const blob of blobs.list(container)) {
       if (stopped) return;
+      listed.add(blob.name);
       if (receipts.get(blob.name) === blob.etag) continue;
       receipts.set(blob.name, blob.etag);
       while (running.size >= concurrency) await Promise.race(running);
       const task = run(blob.name, blob.etag).finally(() => running.delete(task));
       running.add(task);
     }
+    // Receipts of deleted blobs go: the names (file names, for other clients' blobs) are not kept beyond the blobs.
+    for (const name of receipts.keys()) if (!listed.has(name)) receipts.delete(name);
+    for (const name of attempts.keys()) if (!listed.has(name)) attempts.delete(name);
   }
 
   function schedule(): void {

@@ -12,6 +12,8 @@ export interface MaintenanceJob {
   run(now: Date): Promise<unknown>;
 }
 
+export const RETENTION_SWEEP_JOB = 'retention-sweep';
+
 export interface MaintenanceDeps {
   services: Services;
   starter: OrchestrationStarter;
@@ -35,7 +37,7 @@ export function maintenanceJobs({ services, starter, log }: MaintenanceDeps): Ma
     // The privacy policy: every blob of an image older than RETENTION_DAYS deleted, its documents de-identified,
     // ended orchestrations' histories purged (README "Privacy").
     {
-      name: 'retention-sweep',
+      name: RETENTION_SWEEP_JOB,
       everyMinutes: RETENTION_SWEEP_EVERY_MINUTES,
       run: (now) => sweepRetention({ services, orchestrations: starter, log }, { asOf: now }),
     },
