@@ -239,6 +239,11 @@ describe('retention: every copy of an image and its personal metadata gone after
     expect(await sweep.run(asOf)).toMatchObject({ images: 0, batches: 0, rejections: 0, blobs: 0, failures: 0 });
   });
 
+  it('never logged a file name, the callback URL or anything else of it: ids and counts only', () => {
+    expect(host.log.lines.some((line) => line.includes(batch.id)), 'the log does speak of the batch').toBe(true);
+    expect(occurrences([{ where: 'the host log', text: host.log.lines.join('\n') }], needles)).toEqual([]);
+  });
+
   it('keeps the de-identified values: status, format, dimensions, bytes, analysis, timings, batch, day; thumbnails answer 410', async () => {
     const image = (await (await fetch(`${host.apiUrl}/images/${single.id}`)).json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(image).toMatchObject({
