@@ -70,7 +70,7 @@ describe('README "Privacy"', () => {
     expect(prose).toContain(`bounded per run (${DEFAULT_SWEEP_LIMIT} documents of each kind and ${DEFAULT_SWEEP_LIMIT} blobs of each container;`);
 
     const storage = fileResolver(files.get(join(bicepDir, 'app/storage.bicep'))!, (name) => ({ retentionDays, softDeleteRetentionDays: softDelete })[name] ?? UNKNOWN);
-    const age = storage('lifecycleDeleteAfterDays');
+    const age = storage('lifecycleDeleteAfterDays') as number;
     expect(storage('lifecycleRunDelayDays')).toBe(LIFECYCLE_RUN_DELAY_DAYS);
     const storageRow = rows.find((row) => row.where.startsWith('blob containers `uploads/`'))!;
     expect(storageRow.maximumAge).toBe('`R` days');
@@ -80,11 +80,11 @@ describe('README "Privacy"', () => {
     const tier = /tier: '(Continuous\d+Days)'/.exec(readFileSync(cosmos.path, 'utf8'))![1];
     expect(rows.find((row) => row.where === 'Cosmos DB continuous backup')!.maximumAge).toContain(`\`${tier}\``);
 
-    const dev = main('eventHubRetentionDays');
+    const dev = main('eventHubRetentionDays') as number;
     const prod = parameters('main.parameters.prod.json').eventHubRetentionDays.value;
     expect(rows.find((row) => row.where === 'Event Hubs `image-batches`')!.maximumAge).toBe(`\`eventHubRetentionDays\`: ${dev} day (dev), ${prod} days (prod), never more than \`R\``);
 
-    const logsDev = main('logAnalyticsRetentionDays');
+    const logsDev = main('logAnalyticsRetentionDays') as number;
     const logsProd = parameters('main.parameters.prod.json').logAnalyticsRetentionDays.value;
     expect(rows.find((row) => row.where === 'Application Insights, Log Analytics')!.maximumAge).toBe(`${logsDev} days (dev), ${logsProd} days (prod)`);
   });
@@ -102,8 +102,9 @@ describe('README "Privacy"', () => {
     expect(infraReadme).toContain('Cosmos DB\'s continuous backup is `Continuous7Days`');
     expect(infraReadme).not.toMatch(/Continuous30Days|30-day backup|within 30 days/);
     const prod = parameters('main.parameters.prod.json');
-    expect(infraReadme).toContain(`| \`eventHubRetentionDays\` | \`${main('eventHubRetentionDays')}\` | \`${prod.eventHubRetentionDays.value}\` |`);
-    expect(infraReadme).toContain(`Event Hubs keeps records \`eventHubRetentionDays\` (${main('eventHubRetentionDays')} day in dev, ${prod.eventHubRetentionDays.value} in prod`);
+    const eventHubDays = main('eventHubRetentionDays') as number;
+    expect(infraReadme).toContain(`| \`eventHubRetentionDays\` | \`${eventHubDays}\` | \`${prod.eventHubRetentionDays.value}\` |`);
+    expect(infraReadme).toContain(`Event Hubs keeps records \`eventHubRetentionDays\` (${eventHubDays} day in dev, ${prod.eventHubRetentionDays.value} in prod`);
     expect(infraReadme).toContain(`| \`retentionDays\` | \`${retentionDays}\` (3-${MAX_RETENTION_DAYS}) |`);
   });
 });

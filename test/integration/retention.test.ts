@@ -139,7 +139,7 @@ describe('retention: every copy of an image and its personal metadata gone after
     const late = buildRecord({ batchId: accepted.id, index: 1, count: 3, bytes: jpeg, fileName: `${NAME}-late.jpg`, callbackUrl });
     const unplaced: OutgoingRecord = { key: '', headers: { 'ip-version': '1', 'ip-file-name': `${NAME}-unplaced.jpg`, 'ip-callback-url': callbackUrl }, value: jpeg };
     await host.services.batchStream!.publish([late, unplaced]);
-    await (host.services.batchStream as { idle(): Promise<void> }).idle();
+    await (host.services.batchStream as unknown as { idle(): Promise<void> }).idle();
 
     otherClientId = '';
     for (let tries = 0; !otherClientId && tries < 200; tries++) {
@@ -158,7 +158,7 @@ describe('retention: every copy of an image and its personal metadata gone after
       'JPEG bytes': middle(jpeg),
       'PNG bytes': middle(png),
       'JPEG bytes in base64': middle(Buffer.from(jpeg.toString('base64')), 64),
-      'source sha256': (await (await fetch(`${host.apiUrl}/images/${single.id}`)).json()).source.sha256,
+      'source sha256': ((await (await fetch(`${host.apiUrl}/images/${single.id}`)).json()) as { source: { sha256: string } }).source.sha256,
     };
   }, 120_000);
 
