@@ -2,7 +2,6 @@ import { runBridgeCommand } from './bridge-command';
 import { processIo, type CliIo } from './cli-io';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
-import { runSweepCommand } from './sweep-command';
 
 export type { CliIo } from './cli-io';
 
@@ -18,7 +17,8 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
-  sweep: runSweepCommand,
+  // Loaded when run: it finds a local host's stores through src/local, which the deployment package leaves out.
+  sweep: async (argv, io) => (await import('./sweep-command.js')).runSweepCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */
