@@ -69,14 +69,14 @@ param eventHubsGeoDrSecondaryLocation string = ''
 // Data
 // ---------------------------------------------------------------------------------------------------------------------
 
-@minValue(1)
+@minValue(3)
 @maxValue(7)
-@description('Days after creation after which the lifecycle policy deletes blobs under uploads/ and batches/. The privacy promise is 7 days; this can be shortened, never lengthened.')
-param transientBlobRetentionDays int = 7
+@description('RETENTION_DAYS: days an image and its personal metadata are kept (the privacy promise is 7; shorter is allowed, longer is not). The app sweeps hourly; the storage lifecycle rule deletes blobs early enough that its run delay and soft delete still end within these days; Event Hubs keeps records at most this long.')
+param retentionDays int = 7
 
 @minValue(0)
 @maxValue(1)
-@description('Blob and container soft-delete retention in days; 0 disables soft delete. Kept at most 1 day so that deleted uploads do not outlive the 7-day privacy promise by more than a day.')
+@description('Blob and container soft-delete retention in days; 0 disables soft delete. Counted into the lifecycle rule\'s margin, so a soft-deleted blob is purged within retentionDays.')
 param blobSoftDeleteRetentionDays int = 1
 
 @description('Cosmos DB database name (COSMOS_DATABASE).')
@@ -106,8 +106,8 @@ param eventHubName string = 'image-batches'
 param eventHubPartitionCount int = 4
 
 @minValue(1)
-@maxValue(90)
-@description('Event retention in days (Standard: at most 7).')
+@maxValue(7)
+@description('Event retention in days: how long batch records (images, file names, callback URLs) wait in Event Hubs for the ingest, for instance while storage is down. Never longer than retentionDays.')
 param eventHubRetentionDays int = 1
 
 @description('Consumer group of the batch ingest trigger (EVENTHUB_CONSUMER_GROUP).')
@@ -293,7 +293,7 @@ module storage 'app/storage.bicep' = {
     skuName: storageSkuName
     deploymentContainerName: deploymentStorageContainerName
     deadLetterContainerName: deadLetterContainerName
-    transientBlobRetentionDays: transientBlobRetentionDays
+    retentionDays: retentionDays
     softDeleteRetentionDays: blobSoftDeleteRetentionDays
     vnetEnabled: vnetEnabled
     logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
@@ -328,7 +328,7 @@ module eventHubs 'app/eventhubs.bicep' = {
     zoneRedundant: zoneRedundant
     eventHubName: eventHubName
     partitionCount: eventHubPartitionCount
-    retentionDays: eventHubRetentionDays
+    retentionDays: min(eventHubRetentionDays, retentionDays)
     consumerGroupName: eventHubConsumerGroup
     geoDrSecondaryLocation: eventHubsGeoDrSecondaryLocation
     vnetEnabled: vnetEnabled
@@ -430,6 +430,7 @@ module functionApp 'app/function-app.bicep' = {
     callbackAllowedHosts: callbackAllowedHosts
     continuationTokenKey: continuationTokenKey
     batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
+    retentionDays: retentionDays
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [

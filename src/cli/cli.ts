@@ -10,12 +10,15 @@ const USAGE = `Usage: image-pipeline <command> [options]
   send      Send files as one batch of Kafka records (image-pipeline send --help)
   bridge    Forward an in-house Kafka topic to Event Hubs (image-pipeline bridge --help)
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
+  sweep     Apply the retention policy to the stores now or as of a time (image-pipeline sweep --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
+  // Loaded when run: it finds a local host's stores through src/local, which the deployment package leaves out.
+  sweep: async (argv, io) => (await import('./sweep-command.js')).runSweepCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

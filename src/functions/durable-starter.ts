@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import type { InstanceState, OrchestrationStarter } from '../lib/orchestration/starter';
 
 const ENDED_FAILED = new Set<string>([df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated, df.OrchestrationRuntimeStatus.Canceled]);
+const ENDED = [df.OrchestrationRuntimeStatus.Completed, ...ENDED_FAILED] as df.OrchestrationRuntimeStatus[];
 
 /** Durable's client as the orchestration port: instance ids are chosen by the caller, and each is started at most once. */
 function durableStarter(client: df.DurableClient): OrchestrationStarter {
@@ -25,6 +26,12 @@ function durableStarter(client: df.DurableClient): OrchestrationStarter {
 
   return {
     state,
+    async purgeEnded(createdBefore) {
+      // Durable filters by creation time; an instance that ended was created before it ended, so this takes at
+      // least every instance that ended before createdBefore.
+      const result = await client.purgeInstanceHistoryBy({ createdTimeFrom: new Date(0), createdTimeTo: createdBefore, runtimeStatus: ENDED });
+      return result.instancesDeleted;
+    },
     async startOnce(name, instanceId, input) {
       // startNew would restart an instance that has ended: any existing instance means "already started".
       if (await state(instanceId)) return false;

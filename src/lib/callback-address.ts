@@ -51,7 +51,7 @@ export function isAllowedHostEntry(entry: string): boolean {
 
 export interface CallbackPolicy {
   allows(hostname: string, address: string): boolean;
-  /** Why not, for an address that is refused. */
+  /** What kind of address a refused one is (without the address: reasons are stored and logged, URLs never are). */
   reason(address: string): string;
 }
 
@@ -72,8 +72,8 @@ export function callbackPolicy(allowedHosts: readonly string[]): CallbackPolicy 
     },
     reason: (address) =>
       NEVER.check(address, family(address))
-        ? `${address} is a link-local, platform, multicast or reserved address, which callbacks never reach`
-        : `${address} is a loopback or private address; list the host in CALLBACK_ALLOWED_HOSTS to allow it`,
+        ? 'a link-local, platform, multicast or reserved address, which callbacks never reach'
+        : 'a loopback or private address; list the host in CALLBACK_ALLOWED_HOSTS to allow it',
   };
 }
 
@@ -87,7 +87,8 @@ export type CallbackCheck =
   | { allowed: false; reason: string; unresolved?: boolean };
 
 /**
- * Whether a callback URL may be called, and the address to connect to: the host is resolved once, and every
+ * Whether a callback URL may be called, and the address to connect to. Reasons never name the host or an address:
+ * they are stored with failed records and logged, and the URL (which may carry a secret) must be in neither. the host is resolved once, and every
  * address it has must be allowed, so none of them can be picked later to reach a refused one.
  */
 export async function checkCallbackUrl(raw: string, policy: CallbackPolicy, resolve: Resolver = systemResolver): Promise<CallbackCheck> {
@@ -104,10 +105,10 @@ export async function checkCallbackUrl(raw: string, policy: CallbackPolicy, reso
   try {
     addresses = isIP(hostname) ? [{ address: hostname, family: isIP(hostname) }] : await resolve(hostname);
   } catch (error) {
-    return { allowed: false, reason: `${hostname} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, unresolved: true };
+    return { allowed: false, reason: `its host cannot be resolved (${(error as NodeJS.ErrnoException).code ?? 'lookup failed'})`, unresolved: true };
   }
-  if (!addresses.length) return { allowed: false, reason: `${hostname} has no address`, unresolved: true };
+  if (!addresses.length) return { allowed: false, reason: 'its host has no address', unresolved: true };
   const refused = addresses.find(({ address }) => !policy.allows(hostname, address));
-  if (refused) return { allowed: false, reason: `callbacks to ${hostname} are not allowed: ${policy.reason(refused.address)}` };
+  if (refused) return { allowed: false, reason: `its host is or resolves to ${policy.reason(refused.address)}` };
   return { allowed: true, url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
 }

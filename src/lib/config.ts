@@ -22,6 +22,7 @@ export const APP_SETTINGS = {
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   APPLICATIONINSIGHTS_CONNECTION_STRING: { scope: 'azure', description: 'Application Insights: the app exports its traces, metrics and logs there with OpenTelemetry (and the Functions host its own telemetry). Unset: no Azure Monitor export.' },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { scope: 'azure', description: 'Authorization=AAD (with ClientId=...): telemetry is sent with the managed identity (Entra ID), as the resource takes no keys.' },
+  RETENTION_DAYS: { scope: 'azure', description: 'Days an image and its personal metadata are kept: every blob of it is deleted and its documents de-identified before then. At most 7 (the privacy policy); shorter is allowed, longer is refused at start-up.', default: '7' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
@@ -58,6 +59,8 @@ export interface Config {
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
   telemetry: TelemetrySettings;
+  /** RETENTION_DAYS: 1 to MAX_RETENTION_DAYS. */
+  retentionDays: number;
   local: {
     port: number;
     storagePath?: string;
@@ -66,6 +69,9 @@ export interface Config {
     requestBodyTimeoutMs: number;
   };
 }
+
+/** The privacy policy: no image or personal metadata is kept longer than this (README "Privacy"). */
+export const MAX_RETENTION_DAYS = 7;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -194,6 +200,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (continuationTokenKey !== undefined && continuationTokenKey.length < 32) {
     throw new ConfigError(`CONTINUATION_TOKEN_KEY must be at least 32 characters, got ${continuationTokenKey.length}`);
   }
+  const retentionDays = Number(setting(env, 'RETENTION_DAYS'));
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS) {
+    throw new ConfigError(`RETENTION_DAYS must be a whole number of days from 1 to ${MAX_RETENTION_DAYS} (the privacy policy keeps images and their personal metadata at most ${MAX_RETENTION_DAYS} days), got "${setting(env, 'RETENTION_DAYS')}"`);
+  }
   return {
     storage,
     cosmos,
@@ -208,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
     telemetry: loadTelemetrySettings(env),
+    retentionDays,
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

@@ -11,3 +11,14 @@ export function memoryPage<T>(sorted: T[], compare: (a: T, b: T) => number, key:
   const more = start + limit < sorted.length;
   return { items, continuationToken: more ? Buffer.from(JSON.stringify(key(items.at(-1)!))).toString('base64url') : undefined };
 }
+
+/**
+ * The retention sweep's selection for the in-memory adapters, as the Cosmos query makes it: timed (`time`) before
+ * `before` and after `after` when given, not yet de-identified, oldest first, at most `limit`.
+ */
+export function memoryExpired<T extends { deidentifiedAt?: string }>(docs: T[], time: (doc: T) => string, before: string, after: string | undefined, limit: number): T[] {
+  return docs
+    .filter((d) => time(d) < before && (after === undefined || time(d) > after) && d.deidentifiedAt === undefined)
+    .sort((a, b) => time(a).localeCompare(time(b)))
+    .slice(0, limit);
+}

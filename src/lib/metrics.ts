@@ -69,10 +69,7 @@ export function recordDeadLetter(kind: 'record' | 'unplaced'): void {
   meter().deadLetters.add(1, { kind });
 }
 
-/**
- * For the retention sweep: how many of `what` (e.g. `uploads`, `derivatives`, `documents`) one run deleted. Call it
- * once per run and kind, also with 0, so the workbook shows the sweep ran.
- */
-export function recordSweepDeletions(count: number, what = 'items'): void {
+/** The retention sweep: how many of `what` (blobs; images, batches, rejections de-identified) one run removed. */
+export function recordSweepDeletions(count: number, what: string): void {
   meter().sweepDeletions.add(count, { what });
 }

@@ -33,6 +33,7 @@ export const PROBLEM_TYPES = {
   'too-many-pixels': { status: 422, title: 'Too Many Pixels', when: 'the header gives more than `MAX_IMAGE_PIXELS` pixels' },
   'truncated-image': { status: 422, title: 'Truncated Image', when: 'a JPEG without its end marker, a PNG without a complete `IEND` chunk' },
   'batch-not-retryable': { status: 409, title: 'Batch Not Retryable', when: 'a retry of a batch that has not ended, or that another retry is already moving on' },
+  'derivative-expired': { status: 410, title: 'Derivative Expired', when: 'the image is older than the retention policy (`RETENTION_DAYS`): its blobs were deleted and its personal metadata removed' },
   'derivative-not-ready': { status: 404, title: 'Derivative Not Ready', when: 'the image exists but has no such derivative (yet, or it failed): see `imageStatus`' },
   'dependency-unavailable': { status: 503, title: 'Dependency Unavailable', when: 'Cosmos DB or blob storage cannot be reached (or restarted empty and is being set up again): retry after `Retry-After` seconds' },
   'batch-stream-unavailable': { status: 503, title: 'Batch Stream Unavailable', when: 'batch uploads need a batch stream (`EVENTHUB_CONNECTION`)' },

@@ -38,7 +38,8 @@ export class UnreachableError extends Error {
   override name = 'UnreachableError';
 }
 
-function endpointOf(connection: Connection): string {
+/** Where a connection points, without any key it holds: for messages. */
+export function endpointOf(connection: Connection): string {
   if (connection.kind === 'identity') return connection.endpoint;
   return /(?:AccountEndpoint|BlobEndpoint)=([^;]+)/i.exec(connection.value)?.[1] ?? 'the configured endpoint';
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger';
+import { errorMessage } from '../lib/retry';
 import type { BlobStore } from '../lib/storage/blob-store';
 
 const MAX_ATTEMPTS = 5;
@@ -18,9 +19,13 @@ export function watchBlobs(options: {
   intervalMs: number;
   concurrency: number;
   handler: (name: string) => Promise<unknown>;
+  /** How a blob is named in logs: by the id it stands for, never by its name (another client's name can be a file name). */
+  label: (name: string) => string;
   log: Logger;
 }): BlobWatcher {
-  const { blobs, container, intervalMs, concurrency, handler, log } = options;
+  const { blobs, container, intervalMs, concurrency, handler, label, log } = options;
+  // The message's first line only: storage errors carry the request (and so the blob's URL) further down.
+  const reason = (error: unknown) => errorMessage(error).split('\n')[0];
   const receipts = new Map<string, string>();
   const attempts = new Map<string, number>();
   const running = new Set<Promise<void>>();
@@ -37,28 +42,33 @@ export function watchBlobs(options: {
       attempts.set(name, attempt);
       if (attempt < MAX_ATTEMPTS) {
         receipts.delete(name); // picked up again on the next scan
-        log.warn(`${container}/${name} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry`, error);
+        log.warn(`${label(name)} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry: ${reason(error)}`);
       } else {
-        log.error(`${container}/${name} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag})`, error);
+        log.error(`${label(name)} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag}): ${reason(error)}`);
       }
     }
   }
 
   async function scan(): Promise<void> {
+    const listed = new Set<string>();
     for await (const blob of blobs.list(container)) {
       if (stopped) return;
+      listed.add(blob.name);
       if (receipts.get(blob.name) === blob.etag) continue;
       receipts.set(blob.name, blob.etag);
       while (running.size >= concurrency) await Promise.race(running);
       const task = run(blob.name, blob.etag).finally(() => running.delete(task));
       running.add(task);
     }
+    // Receipts of deleted blobs go: the names (file names, for other clients' blobs) are not kept beyond the blobs.
+    for (const name of receipts.keys()) if (!listed.has(name)) receipts.delete(name);
+    for (const name of attempts.keys()) if (!listed.has(name)) attempts.delete(name);
   }
 
   function schedule(): void {
     timer = setTimeout(() => {
       scanning = scan()
-        .catch((error) => log.warn(`listing ${container} failed; retrying`, error))
+        .catch((error) => log.warn(`listing ${container} failed; retrying: ${reason(error)}`))
         .finally(() => {
           if (!stopped) schedule();
         });

@@ -75,9 +75,10 @@ function containerAt(account: Account, path: string[]): Container {
 /**
  * Keeps a stand-in's databases, collections and documents in `folder`: every change is appended to a journal
  * synchronously, before the stand-in answers the request, so a write it acknowledged survives a kill. On start the
- * journal is replayed into the empty account and rewritten as a snapshot of what is there.
+ * journal is replayed into the empty account and rewritten as a snapshot of what is there; `compact` rewrites it so
+ * at any time (the local host does after each retention sweep, so replaced versions of documents do not linger).
  */
-export function persistAccount(account: Account, folder: string): { close(): void } {
+export function persistAccount(account: Account, folder: string): { close(): void; compact(): void } {
   mkdirSync(folder, { recursive: true });
   const file = join(folder, 'journal.ndjson');
   for (const entry of readJournal(file)) {
@@ -87,21 +88,24 @@ export function persistAccount(account: Account, folder: string): { close(): voi
     container._ridCount = Math.max(container._ridCount, entry.count);
   }
 
-  const snapshot: string[] = [];
-  const walk = (container: Container, path: string[]) => {
-    for (const [rid, item] of container._data) {
-      snapshot.push(JSON.stringify({ path, set: item.read(), count: container._ridCount } satisfies Entry));
-      const inner = children(item);
-      if (inner) walk(inner, [...path, rid]);
-    }
+  // Synchronous from start to end, so no change can be appended to the old journal while the new one is written.
+  const snapshot = (): number => {
+    const lines: string[] = [];
+    const walk = (container: Container, path: string[]) => {
+      for (const [rid, item] of container._data) {
+        lines.push(JSON.stringify({ path, set: item.read(), count: container._ridCount } satisfies Entry));
+        const inner = children(item);
+        if (inner) walk(inner, [...path, rid]);
+      }
+    };
+    walk(account.databases, []);
+    const fd = openSync(`${file}.tmp`, 'w');
+    writeSync(fd, lines.map((line) => `${line}\n`).join(''));
+    closeSync(fd);
+    renameSync(`${file}.tmp`, file);
+    return openSync(file, 'a');
   };
-  walk(account.databases, []);
-  const fd = openSync(`${file}.tmp`, 'w');
-  writeSync(fd, snapshot.map((line) => `${line}\n`).join(''));
-  closeSync(fd);
-  renameSync(`${file}.tmp`, file);
-
-  const journal = openSync(file, 'a');
+  let journal = snapshot();
   const append = (entry: Entry) => writeSync(journal, `${JSON.stringify(entry)}\n`);
   const watch = (container: Container, path: string[]) => {
     const set = container._set.bind(container);
@@ -136,7 +140,14 @@ export function persistAccount(account: Account, folder: string): { close(): voi
     }
   };
   watch(account.databases, []);
-  return { close: () => closeSync(journal) };
+  return {
+    close: () => closeSync(journal),
+    compact: () => {
+      const previous = journal;
+      journal = snapshot();
+      closeSync(previous);
+    },
+  };
 }
 
 /** The journal's entries; a torn last line (a kill in the middle of a write, never acknowledged) is left out. */

@@ -6,6 +6,8 @@ const KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZ
 
 export interface CosmosStandIn {
   connectionString: string;
+  /** Kept in a folder: rewrites its journal as a snapshot, leaving out every replaced or deleted version. */
+  compact?: () => void;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startCosmosStandIn(port = 0, folder?: string): Promise<Cos
   const journal = folder ? persistAccount(account, folder) : undefined;
   return {
     connectionString: `AccountEndpoint=http://127.0.0.1:${address.port}/;AccountKey=${KEY};`,
+    compact: journal?.compact,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

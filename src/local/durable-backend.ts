@@ -148,6 +148,20 @@ export class DurableBackend implements OrchestrationStarter {
     return { status: 'running' };
   }
 
+  /**
+   * Forgets ended instances created before `createdBefore`, in memory and in the store, as Durable's purge does:
+   * afterwards they are unknown (no state, and the id could be started again).
+   */
+  async purgeEnded(createdBefore: Date): Promise<number> {
+    const cutoff = createdBefore.toISOString();
+    const ended = [...this.instances.values()].filter(({ record }) => record.runtimeStatus !== 'Running' && record.createdTime < cutoff);
+    for (const { record } of ended) {
+      this.instances.delete(record.instanceId);
+      await this.store.delete(record.instanceId);
+    }
+    return ended.length;
+  }
+
   /** Resolves when the instance completes or fails. */
   waitFor(instanceId: string): Promise<InstanceRecord> {
     const instance = this.instances.get(instanceId);

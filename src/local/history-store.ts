@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryEvent } from './durable-engine';
 
@@ -28,6 +28,8 @@ export interface HistoryStore {
   readonly description: string;
   save(record: InstanceRecord): Promise<void>;
   loadAll(): Promise<InstanceRecord[]>;
+  /** Removes the instance's record (a purge); nothing when there is none. */
+  delete(instanceId: string): Promise<void>;
 }
 
 /** In memory (the default): gone with the process, like everything else the local host keeps in memory. */
@@ -41,6 +43,10 @@ export class MemoryHistoryStore implements HistoryStore {
 
   async loadAll(): Promise<InstanceRecord[]> {
     return [...this.records.values()].map((json) => JSON.parse(json) as InstanceRecord);
+  }
+
+  async delete(instanceId: string): Promise<void> {
+    this.records.delete(instanceId);
   }
 }
 
@@ -70,5 +76,9 @@ export class FileHistoryStore implements HistoryStore {
     await mkdir(this.folder, { recursive: true });
     const names = (await readdir(this.folder)).filter((name) => name.endsWith('.json'));
     return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(this.folder, name), 'utf8')) as InstanceRecord));
+  }
+
+  async delete(instanceId: string): Promise<void> {
+    await rm(this.file(instanceId), { force: true });
   }
 }

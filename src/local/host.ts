@@ -5,13 +5,14 @@ import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS } from '../lib/names';
-import { maintenanceJobs } from '../lib/jobs/maintenance';
+import { maintenanceJobs, RETENTION_SWEEP_JOB, type MaintenanceJob } from '../lib/jobs/maintenance';
 import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
+import { imageIdForBlob } from '../lib/processing/upload-blob';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
-import { startCosmosStandIn } from './cosmos-standin';
+import { startCosmosStandIn, type CosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
 import { startJobTimers } from './job-timers';
 import { writeLocalHostFile } from './local-host-file';
@@ -19,7 +20,8 @@ import { startBatchPipeline } from './orchestration-host';
 
 /** The connection settings as app settings, the way the app (and the CLI) read them. */
 function settingsOf(config: Config): Record<string, string> {
-  const settings: Record<string, string> = { COSMOS_DATABASE: config.cosmosDatabase };
+  // The host's retention policy too, so the CLI's sweep of these stores applies the same one.
+  const settings: Record<string, string> = { COSMOS_DATABASE: config.cosmosDatabase, RETENTION_DAYS: String(config.retentionDays) };
   for (const [name, connection] of [['AzureWebJobsStorage', config.storage], ['COSMOS_CONNECTION', config.cosmos]] as const) {
     if (connection?.kind === 'connectionString') settings[name] = connection.value;
   }
@@ -32,6 +34,8 @@ export interface LocalHost {
   services: Services;
   /** The HTTP server (tests observe its responses). */
   server: Server;
+  /** The maintenance jobs as this host runs them on its timers (tests run one as of another time). */
+  jobs: MaintenanceJob[];
   /** What was started and where, for the console. */
   describe(): string[];
   stop(): Promise<void>;
@@ -60,9 +64,11 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     } else {
       notes.push('Storage: AzureWebJobsStorage as configured');
     }
+    let cosmosStandIn: CosmosStandIn | undefined;
     if (!config.cosmos) {
       const folder = config.local.storagePath && join(config.local.storagePath, 'cosmos');
       const cosmos = await startCosmosStandIn(0, folder);
+      cosmosStandIn = cosmos;
       stops.push(cosmos.stop);
       config = { ...config, cosmos: { kind: 'connectionString', value: cosmos.connectionString } };
       notes.push(`Cosmos DB stand-in (embedded, ${folder ? `persisted in ${folder}` : 'in memory'}): ${cosmos.connectionString}`);
@@ -83,6 +89,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
           await services.recreateMissingStores?.().catch(() => false);
           throw error;
         }),
+      label: (name) => `image ${imageIdForBlob(name)}`,
       log,
     });
     stops.unshift(() => watcher.stop());
@@ -97,10 +104,24 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     // The maintenance jobs Azure runs from its maintenance timer. The batch sweep runs at least four times per
     // receive timeout (at most every minute), so short timeouts are honoured closely.
     const timeoutSeconds = config.batchReceiveTimeoutSeconds;
-    const jobs = maintenanceJobs({ services, starter: batches.orchestrations, log });
+    // After each retention sweep the files behind LOCAL_STORAGE_PATH drop what the sweep removed: the stand-in's
+    // journal keeps replaced versions of documents, the stream's logs the handled records, until compacted.
+    const compactFiles = async () => {
+      cosmosStandIn?.compact?.();
+      await batches.stream.compact?.();
+    };
+    const compactAfter = (job: MaintenanceJob): MaintenanceJob => ({
+      ...job,
+      run: async (now) => {
+        const result = await job.run(now);
+        await compactFiles();
+        return result;
+      },
+    });
+    const jobs = maintenanceJobs({ services, starter: batches.orchestrations, log }).map((job) => (job.name === RETENTION_SWEEP_JOB ? compactAfter(job) : job));
     const timers = startJobTimers(jobs, log, { 'batch-sweep': Math.min(60_000, Math.max(250, (timeoutSeconds * 1000) / 4)) });
     stops.unshift(timers.stop);
-    notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT)`);
+    notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), retention ${config.retentionDays} days (RETENTION_DAYS)`);
 
     const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,
@@ -127,6 +148,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       apiUrl,
       services,
       server,
+      jobs,
       describe: () => notes,
       stop: async () => {
         for (const stop of stops) await stop();

@@ -16,7 +16,7 @@ import { InProcessStream } from './stream';
 
 export interface LocalBatchPipeline {
   orchestrations: DurableBackend;
-  stream: BatchStream & { joined?: Promise<void>; idle?: () => Promise<void> };
+  stream: BatchStream & { joined?: Promise<void>; idle?: () => Promise<void>; compact?: () => Promise<void> };
   describe: string[];
   stop(): Promise<void>;
 }

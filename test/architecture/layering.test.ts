@@ -12,6 +12,7 @@ const RANKS: Record<string, number> = {
   api: 6,
   jobs: 6, // the maintenance timer's jobs
   orchestration: 5,
+  privacy: 4.5, // de-identification of the domain's documents, for the sweep and anything else above
   batch: 4,
   processing: 4,
   results: 3,

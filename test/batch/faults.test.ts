@@ -272,7 +272,7 @@ describe('exactly once and idempotent by content', () => {
     const other = { ...batch[1], headers: batch[0].headers };
     expect(await w.ingest([other])).toMatchObject({ rejected: 1, duplicates: 0 });
     expect(await w.memory.batches.rejections(BATCH, 10)).toEqual([
-      expect.objectContaining({ index: 0, reason: expect.stringMatching(/^Item 0 already holds other content \(sha256 [0-9a-f]{64}\)\.$/) }),
+      expect.objectContaining({ index: 0, reason: 'Item 0 already holds other content.' }),
     ]);
   });
 });

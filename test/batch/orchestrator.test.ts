@@ -64,7 +64,7 @@ function fakeActivities(overrides: Partial<Record<string, Activity>> = {}) {
   return { activities, calls, attempts, maxRunning: () => maxRunning };
 }
 
-const input: BatchOrchestrationInput = { batchId: 'b1', itemCount: 7, chunkSize: 3, parallelChunks: 2, callbackUrl: 'https://example.test/done' };
+const input: BatchOrchestrationInput = { batchId: 'b1', itemCount: 7, chunkSize: 3, parallelChunks: 2, callback: true };
 
 function backend(activities: Record<string, Activity>, store: HistoryStore = new MemoryHistoryStore(), orchestrations = registered) {
   return new DurableBackend({ orchestrations, activities, store, timerScale: TIMER_SCALE });
@@ -94,6 +94,8 @@ describe('batch orchestrators on durable-functions\' replay engine (the local Du
     const outcome = done.output as BatchOutcome;
     expect(outcome).toMatchObject({ batchId: 'b1', itemCount: 7, chunks: 3, succeeded: 5, failed: 2, gaveUp: 1 });
     expect(outcome.callback).toMatchObject({ delivered: false, error: expect.stringContaining('callback endpoint down') });
+    // The callback activity reads the URL from the batch document: no URL in any input Durable keeps.
+    expect(fake.calls.filter((c) => c.name === BATCH_ACTIVITIES.callback).map((c) => c.input)).toEqual([{ batchId: 'b1' }]);
     // ITEM_RETRY: 4 attempts; the transient failure succeeds on its second.
     expect(fake.attempts.get(5)).toBe(2);
     expect(fake.attempts.get(6)).toBe(4);
@@ -288,5 +290,50 @@ describe('batch orchestrators on durable-functions\' replay engine (the local Du
     await second.stop();
     expect(done).toMatchObject({ runtimeStatus: 'Completed', output: { itemCount: 3, succeeded: 3, failed: 0 } });
     expect(again.calls.filter((c) => c.name === BATCH_ACTIVITIES.processItem).map((c) => c.input)).toEqual([{ batchId: 'b3', index: 2 }]);
+  });
+
+  it('purges the histories of ended instances created before the cutoff, in memory and on disk, and keeps running ones', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'histories-'));
+    folders.push(folder);
+    for (const store of [new MemoryHistoryStore(), new FileHistoryStore(folder)]) {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const fake = fakeActivities();
+      const held = fakeActivities({
+        [BATCH_ACTIVITIES.processItem]: async (item) => ((item as { batchId: string }).batchId === 'running' ? gate.then(() => fake.activities[BATCH_ACTIVITIES.processItem](item)) : fake.activities[BATCH_ACTIVITIES.processItem](item)),
+      });
+      const host = backend(held.activities, store);
+      await host.startOnce(BATCH_ORCHESTRATOR, 'ended', { batchId: 'ended', itemCount: 2 });
+      await host.waitFor('ended');
+      await host.startOnce(BATCH_ORCHESTRATOR, 'running', { batchId: 'running', itemCount: 1 });
+      const created = new Date();
+      expect(await host.purgeEnded(new Date(created.getTime() - 60_000)), 'nothing created before the cutoff').toBe(0);
+      expect(await host.state('ended')).toEqual({ status: 'completed' });
+
+      // The parent and its chunk, each its own instance; the running one stays.
+      expect(await host.purgeEnded(new Date(created.getTime() + 1000))).toBe(2);
+      expect(await host.state('ended')).toBeUndefined();
+      expect(await host.getStatus('ended:chunk:0')).toBeUndefined();
+      expect(await host.state('running')).toEqual({ status: 'running' });
+      expect((await store.loadAll()).map((r) => r.instanceId).sort()).toEqual(['running', 'running:chunk:0']);
+      release();
+      await host.waitFor('running');
+      await host.stop();
+      // A new backend on the same store knows nothing of the purged ones.
+      const after = backend(fakeActivities().activities, store);
+      await after.resume();
+      expect(await after.state('ended')).toBeUndefined();
+      expect(await after.state('running')).toEqual({ status: 'completed' });
+      await after.stop();
+    }
+  });
+
+  it('still calls back for an instance started when the URL was in the input (histories from before it left)', async () => {
+    const fake = fakeActivities({ [BATCH_ACTIVITIES.callback]: async (input) => void fake.calls.push({ name: BATCH_ACTIVITIES.callback, input }) });
+    const host = backend(fake.activities);
+    await host.startOnce(BATCH_ORCHESTRATOR, 'legacy', { batchId: 'legacy', itemCount: 1, callbackUrl: 'https://example.test/hook' });
+    await host.waitFor('legacy');
+    await host.stop();
+    expect(fake.calls.filter((c) => c.name === BATCH_ACTIVITIES.callback).map((c) => c.input)).toEqual([{ batchId: 'legacy' }]);
   });
 });

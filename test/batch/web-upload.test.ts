@@ -63,6 +63,12 @@ describe('POST /api/batches through the in-process stream', () => {
     const until = Date.now() + 5000;
     while (!callbacks.length && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(callbacks).toEqual([expect.objectContaining({ batchId: accepted.id, status: 'completed', summary: expect.objectContaining({ itemCount: 9 }) })]);
+    // The URL (which may carry a secret token) is never returned: only whether there is one and how its call went.
+    const afterCallback = await (await fetch(location)).text();
+    expect(JSON.parse(afterCallback).callback).toEqual({ configured: true, delivered: true, status: 204 });
+    expect(afterCallback).not.toContain(callbackUrl);
+    expect(afterCallback).not.toContain('callbackUrl');
+    expect(host.log.lines.join('\n')).not.toContain(callbackUrl);
 
     const first = (await (await fetch(`${location}/items?limit=4`)).json()) as { items: Array<{ index: number; status: string; links: { self: string } }>; continuationToken?: string; links?: { next: string } };
     expect(first.items.map((i) => i.index)).toEqual([0, 1, 2, 3]);
@@ -103,7 +109,7 @@ describe('POST /api/batches through the in-process stream', () => {
     ]);
     const batch = await waitForBatch(`${host.apiUrl}/batches/${batchId}`);
     expect(batch).toMatchObject({ failed: 2, succeeded: 0 });
-    expect(batch.summary!.failures[0].reason).toMatch(/ip-callback-url is refused: callbacks to 169\.254\.169\.254 are not allowed/);
+    expect(batch.summary!.failures[0].reason).toMatch(/ip-callback-url is refused: its host is or resolves to a link-local, platform, multicast or reserved address/);
 
     const valid = `long-name-${Date.now()}`;
     await host.services.batchStream!.publish([buildRecord({ batchId: valid, index: 0, count: 1, bytes: image, fileName: longName })]);

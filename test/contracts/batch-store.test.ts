@@ -118,4 +118,35 @@ describe.each(adapters)('BatchStore contract: %s', (_name, create) => {
     expect(await images.find('b5_rejected_1')).toBeUndefined();
     expect((await images.list({ batchId: 'b5' }, { limit: 10 })).items.map((d) => d.id)).toEqual(['b5_0']);
   });
+
+  it('lists batches for the retention sweep and replaces them whole: created before a time, not de-identified, oldest first', async () => {
+    for (const [id, day] of [['b3', 3], ['b1', 1], ['b2', 2], ['b4', 4]] as const) await batches.ensure(newBatch(id, 1, 'https://example.test/hook', at(day)));
+    const ids = (docs: Array<{ id: string }>) => docs.map((d) => d.id);
+    expect(ids(await batches.listExpired(at(4).toISOString(), undefined, 10))).toEqual(['b1', 'b2', 'b3']);
+    expect(ids(await batches.listExpired(at(4).toISOString(), at(1).toISOString(), 1))).toEqual(['b2']);
+    const { callbackUrl: _url, ...without } = (await batches.get('b1'))!;
+    await batches.replace({ ...without, deidentifiedAt: at(9).toISOString() });
+    // Replaced as a whole: the URL is gone, not merely blank.
+    expect(await batches.get('b1')).toEqual({ ...without, deidentifiedAt: at(9).toISOString() });
+    expect(ids(await batches.listExpired(at(4).toISOString(), undefined, 10))).toEqual(['b2', 'b3']);
+  });
+
+  it('lists rejected records of every batch for the retention sweep, and replaces one', async () => {
+    await batches.ensure(newBatch('r1', 1, undefined, at(1)));
+    await batches.ensure(newBatch('r2', 1, undefined, at(1)));
+    await batches.reject(rejection('r1', 'x2', at(2).toISOString()));
+    await batches.reject(rejection('r2', 'x1', at(1).toISOString()));
+    await batches.reject(rejection('r2', 'x5', at(5).toISOString()));
+    await images.create(item('r1', 0)); // items are not rejected records
+    const ids = (records: RejectedRecord[]) => records.map((r) => r.id);
+    expect(ids(await batches.listExpiredRejections(at(4).toISOString(), undefined, 10))).toEqual(['x1', 'x2']);
+    expect(ids(await batches.listExpiredRejections(at(4).toISOString(), at(1).toISOString(), 10))).toEqual(['x2']);
+    await batches.replaceRejection({ id: 'x1', batchId: 'r2', index: 7, reason: 'out of range', headers: {}, at: at(1).toISOString(), deidentifiedAt: at(9).toISOString() });
+    expect(await batches.rejections('r2', 10)).toEqual([
+      { id: 'x1', batchId: 'r2', index: 7, reason: 'out of range', headers: {}, at: at(1).toISOString(), deidentifiedAt: at(9).toISOString() },
+      rejection('r2', 'x5', at(5).toISOString()),
+    ]);
+    expect(ids(await batches.listExpiredRejections(at(4).toISOString(), undefined, 10))).toEqual(['x2']);
+    expect(await images.find('x1')).toBeUndefined();
+  });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, blobServiceClient } from '../../src/lib/storage/azure-blob-store';
-import type { BlobStore } from '../../src/lib/storage/blob-store';
+import type { BlobListing, BlobStore } from '../../src/lib/storage/blob-store';
 import { MemoryBlobStore } from '../../src/lib/storage/memory-blob-store';
 import { startAzurite, type EmbeddedAzurite } from '../../src/local/azurite';
 
@@ -28,7 +28,7 @@ describe.each(adapters)('BlobStore contract: %s', (_name, create) => {
   });
 
   const names = async (prefix?: string) => {
-    const listed: Array<{ name: string; etag: string }> = [];
+    const listed: BlobListing[] = [];
     for await (const blob of store.list(container, prefix)) listed.push(blob);
     return listed;
   };
@@ -74,6 +74,25 @@ describe.each(adapters)('BlobStore contract: %s', (_name, create) => {
     const [again] = await names('list/a');
     expect(again.etag).not.toBe(listed[0].etag);
     expect((await names('list/a'))[0].etag).toBe(again.etag);
+  });
+
+  it('lists each blob with its creation time, which an overwrite sets anew', async () => {
+    const before = Date.now();
+    await store.put(container, 'created/one', Buffer.from('1'), { contentType: 'text/plain' });
+    const [first] = await names('created/');
+    // Azurite and Azure keep creation times to the second.
+    expect(first.createdOn.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(first.createdOn.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('deletes a blob (false when there is none), which then is gone from reads and listings', async () => {
+    await store.put(container, 'gone/one', Buffer.from('1'), { contentType: 'text/plain' });
+    await store.put(container, 'gone/two', Buffer.from('2'), { contentType: 'text/plain' });
+    expect(await store.delete(container, 'gone/one')).toBe(true);
+    expect(await store.get(container, 'gone/one')).toBeUndefined();
+    expect((await names('gone/')).map((b) => b.name)).toEqual(['gone/two']);
+    expect(await store.delete(container, 'gone/one')).toBe(false);
+    expect(await store.delete('no-such-container', 'x')).toBe(false);
   });
 
   it('refuses a write to a container that does not exist, with status 404', async () => {

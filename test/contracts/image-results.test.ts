@@ -75,4 +75,22 @@ describe.each(adapters)('ImageResults contract: %s', (_name, create) => {
     expect(await ids({ batchId: 'b' })).toEqual(['b_1', 'b_0']);
     expect(await ids({ from: times[1], to: times[3] })).toEqual(['b_0', 'i1']);
   });
+
+  it('lists for the retention sweep: created before a time, not de-identified, oldest first, keyset after a time', async () => {
+    const times = ['2024-05-01T10:00:00.000Z', '2024-05-02T10:00:00.000Z', '2024-05-03T10:00:00.000Z', '2024-05-04T10:00:00.000Z'];
+    await store.create(image('e3', { createdAt: times[3] }));
+    await store.create(image('b_0', { createdAt: times[1], partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
+    await store.create(image('e0', { createdAt: times[0] }));
+    await store.create(image('done', { createdAt: times[0], deidentifiedAt: '2024-05-09T00:00:00.000Z' }));
+    await store.create(image('e2', { createdAt: times[2] }));
+    const ids = (docs: ImageDocument[]) => docs.map((d) => d.id);
+    expect(ids(await store.listExpired('2024-05-04T00:00:00.000Z', undefined, 10))).toEqual(['e0', 'b_0', 'e2']);
+    expect(ids(await store.listExpired('2024-05-04T00:00:00.000Z', undefined, 2))).toEqual(['e0', 'b_0']);
+    expect(ids(await store.listExpired('2024-05-04T00:00:00.000Z', times[1], 2))).toEqual(['e2']);
+    expect(await store.listExpired('2024-05-01T00:00:00.000Z', undefined, 10)).toEqual([]);
+    // A de-identified document is never selected again.
+    await store.upsert({ ...(await store.get('e0', 'e0'))!, deidentifiedAt: '2024-05-09T00:00:00.000Z' });
+    expect(ids(await store.listExpired('2024-05-04T00:00:00.000Z', undefined, 10))).toEqual(['b_0', 'e2']);
+    expect(Object.keys((await store.listExpired('2024-05-04T00:00:00.000Z', undefined, 1))[0]).filter((key) => key.startsWith('_'))).toEqual([]);
+  });
 });

@@ -52,4 +52,25 @@ describe('the Azure orchestration starter (durable-functions client against a fa
       expect(await s.state('i'), runtimeStatus).toEqual(expected);
     }
   });
+
+  it('purges the histories of ended instances created before the cutoff, through purgeInstanceHistoryBy', async () => {
+    const old = '2026-11-01T10:00:00.000Z';
+    for (const [id, runtimeStatus, createdTime] of [
+      ['old-completed', 'Completed', old],
+      ['old-failed', 'Failed', old],
+      ['old-terminated', 'Terminated', old],
+      ['old-running', 'Running', old],
+      ['new-completed', 'Completed', '2026-11-20T10:00:00.000Z'],
+    ] as const) {
+      extension.instances.set(id, { name: 'batchOrchestrator', runtimeStatus, input: null, output: null, createdTime });
+    }
+    const s = starter();
+    expect(await s.purgeEnded(new Date('2026-11-10T00:00:00.000Z'))).toBe(3);
+    expect([...extension.instances.keys()].sort()).toEqual(['new-completed', 'old-running']);
+    expect(extension.purges).toEqual([
+      { createdTimeFrom: '1970-01-01T00:00:00.000Z', createdTimeTo: '2026-11-10T00:00:00.000Z', runtimeStatus: 'Completed,Failed,Terminated,Canceled' },
+    ]);
+    // Nothing left to purge: the extension answers 404, which is 0.
+    expect(await s.purgeEnded(new Date('2026-11-10T00:00:00.000Z'))).toBe(0);
+  });
 });

@@ -224,6 +224,9 @@ export function evaluate(node: Node | undefined, resolve: Resolver = () => UNKNO
       const right = evaluate(node.childForFieldName('right') ?? undefined, resolve);
       const operator = node.childForFieldName('operator')?.text ?? node.children.find((c) => c && !c.isNamed)?.text;
       if (left === UNKNOWN || right === UNKNOWN || typeof left === 'object' || typeof right === 'object') return UNKNOWN;
+      if (typeof left === 'number' && typeof right === 'number' && (operator === '+' || operator === '-' || operator === '*')) {
+        return operator === '+' ? left + right : operator === '-' ? left - right : left * right;
+      }
       switch (operator) {
         case '==':
           return left === right;

@@ -1,9 +1,10 @@
 // Infrastructure checks that run without a Bicep compiler: every template parses with the Bicep grammar, the app
 // settings match src/lib/config.ts, resource names match the code, the privacy sweep exists, parameter files fit.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APP_SETTINGS } from '../../src/lib/config.js';
+import { APP_SETTINGS, MAX_RETENTION_DAYS } from '../../src/lib/config.js';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../src/lib/names.js';
 import {
   type BicepFile,
@@ -31,6 +32,7 @@ import {
   UNKNOWN,
   type Value,
 } from './bicep-ast.js';
+import { BLOB_RECEIPTS_PREFIX, lifecycleViolations } from './retention-rules.js';
 
 // Settings the Functions host or the Azure SDKs read that are not app configuration of the code (src/lib/config.ts).
 // Application Insights settings are in APP_SETTINGS too: the app's own OpenTelemetry export reads them.
@@ -186,7 +188,7 @@ describe('resource names match the code', () => {
     expect([...CODE_BLOB_CONTAINERS].sort()).toEqual(['batches', 'deadletter', 'derived', 'uploads']);
   });
 
-  it('Cosmos DB containers and partition keys match src/lib/names.ts, analytical store on', () => {
+  it('Cosmos DB containers and partition keys match src/lib/names.ts, no analytical store on them, 7-day continuous backup', () => {
     const cosmos = bicep('app/cosmos.bicep');
     const resolve = fileResolver(cosmos);
     const declared = resolve('containers');
@@ -201,13 +203,14 @@ describe('resource names match the code', () => {
     const resource = propertyPath(declarationBody(sqlContainers), 'properties', 'resource')!;
     expect(propertyPath(resource, 'id')?.text).toBe('container.name');
     expect(propertyPath(resource, 'partitionKey', 'paths')?.text).toMatch(/container\.partitionKeyPath/);
-    expect(evaluate(propertyPath(resource, 'analyticalStorageTtl'))).toBe(-1);
+    // No analytical store on containers that hold personal fields: it would keep them after the sweep removes them.
+    expect(propertyPath(resource, 'analyticalStorageTtl')).toBeUndefined();
 
     const account = single(resourcesOfType(cosmos, 'Microsoft.DocumentDB/databaseAccounts'), 'one Cosmos account');
     const props = evaluate(property(declarationBody(account), 'properties'), resolve) as Record<string, Value>;
     expect(props.enableAnalyticalStorage).toBe(true);
     expect(props.disableLocalAuth).toBe(true);
-    expect(props.backupPolicy).toEqual({ type: 'Continuous', continuousModeProperties: { tier: 'Continuous30Days' } });
+    expect(props.backupPolicy).toEqual({ type: 'Continuous', continuousModeProperties: { tier: 'Continuous7Days' } });
     expect(evaluate(findDeclaration(bicep('main.bicep'), 'parameter_declaration', 'cosmosDatabaseName')?.lastNamedChild ?? undefined)).toBe(
       APP_SETTINGS.COSMOS_DATABASE.default,
     );
@@ -231,38 +234,71 @@ describe('resource names match the code', () => {
 });
 
 describe('storage privacy and security', () => {
-  it('lifecycle policy deletes uploads/ (and batches/) 7 days after creation', () => {
-    const storage = bicep('app/storage.bicep');
-    const main = bicep('main.bicep');
-    const resolve = moduleResolver(main, storage);
+  /** The lifecycle rules of a storage.bicep (the real one, or a changed copy) with these parameter values. */
+  function lifecycleRules(storage: BicepFile, values: Record<string, number>) {
+    const resolve = fileResolver(storage, (name) => values[name] ?? UNKNOWN);
     const policy = single(resourcesOfType(storage, 'Microsoft.Storage/storageAccounts/managementPolicies'), 'one lifecycle policy');
-    const rules = evaluate(propertyPath(declarationBody(policy), 'properties', 'policy', 'rules'), resolve) as Array<
-      Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
-    >;
-    const sweep = rules.filter(
-      (r) =>
-        r.enabled === true &&
-        r.type === 'Lifecycle' &&
-        Array.isArray(r.definition?.filters?.prefixMatch) &&
-        r.definition.filters.prefixMatch.includes('uploads/'),
-    );
-    expect(sweep, 'an enabled lifecycle rule with prefixMatch uploads/').toHaveLength(1);
-    const rule = sweep[0]!;
-    expect(rule.definition.filters.prefixMatch).toContain('batches/');
-    expect(rule.definition.filters.prefixMatch).toContain('deadletter/');
-    expect(rule.definition.filters.prefixMatch).not.toContain('derived/');
-    expect(rule.definition.filters.blobTypes).toContain('blockBlob');
-    const del = rule.definition.actions.baseBlob.delete as Record<string, Value>;
-    const days = del.daysAfterCreationGreaterThan ?? del.daysAfterModificationGreaterThan;
-    expect(days, 'retention resolved through main.bicep').toBe(7);
-    // the retention can be shortened but never raised above 7 days
-    const maxValue = decoratorArguments(findDeclaration(main, 'parameter_declaration', 'transientBlobRetentionDays')!, 'maxValue');
-    expect(maxValue?.map((a) => evaluate(a))).toEqual([7]);
-    expect(
-      decoratorArguments(findDeclaration(storage, 'parameter_declaration', 'transientBlobRetentionDays')!, 'maxValue')?.map((a) =>
-        evaluate(a),
+    return evaluate(propertyPath(declarationBody(policy), 'properties', 'policy', 'rules'), resolve) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+
+  const range = (file: BicepFile, name: string) => {
+    const [min] = decoratorArguments(findDeclaration(file, 'parameter_declaration', name)!, 'minValue')!.map((a) => evaluate(a) as number);
+    const [max] = decoratorArguments(findDeclaration(file, 'parameter_declaration', name)!, 'maxValue')!.map((a) => evaluate(a) as number);
+    return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+  };
+
+  /** Every container of the code's, and the blob trigger's receipts (the Event Grid container's name is interpolated: test/infra/compiled.test.ts). */
+  const imagePrefixes = [...CODE_BLOB_CONTAINERS.map((c) => `${c}/`), BLOB_RECEIPTS_PREFIX];
+
+  /** Violations of storage.bicep's rules for every allowed retention and soft-delete value of main.bicep. */
+  function violationsForEveryAllowedValue(storage: BicepFile): string[] {
+    const main = bicep('main.bicep');
+    return range(main, 'retentionDays').flatMap((retentionDays) =>
+      range(main, 'blobSoftDeleteRetentionDays').flatMap((softDeleteDays) =>
+        lifecycleViolations(lifecycleRules(storage, { retentionDays, softDeleteRetentionDays: softDeleteDays }), { retentionDays, softDeleteDays, prefixes: imagePrefixes }).map(
+          (problem) => `retentionDays ${retentionDays}, soft delete ${softDeleteDays}: ${problem}`,
+        ),
       ),
-    ).toEqual([7]);
+    );
+  }
+
+  /** storage.bicep with `change` applied to its text, parsed. */
+  async function changedStorage(change: (source: string) => string): Promise<BicepFile> {
+    const source = readFileSync(bicep('app/storage.bicep').path, 'utf8');
+    const changed = change(source);
+    expect(changed, 'the change applies').not.toBe(source);
+    const dir = mkdtempSync(path.join(tmpdir(), 'storage-bicep-'));
+    writeFileSync(path.join(dir, 'storage.bicep'), changed);
+    return parseBicepFile(path.join(dir, 'storage.bicep'));
+  }
+
+  it('every container holding image bytes or names is under a creation-based lifecycle rule, whose age + run delay + soft delete stays within the policy for every allowed value', () => {
+    expect(violationsForEveryAllowedValue(bicep('app/storage.bicep'))).toEqual([]);
+    // The arithmetic as it resolves through main.bicep's defaults: 7 days - 2 days of run delay - 1 day of soft delete.
+    const rules = lifecycleRules(bicep('app/storage.bicep'), { retentionDays: 7, softDeleteRetentionDays: 1 });
+    expect(rules.map((r) => r.definition.actions.baseBlob.delete)).toEqual([{ daysAfterCreationGreaterThan: 4 }]);
+    // The policy is RETENTION_DAYS: the same maximum and default as the code, passed to storage and the app setting.
+    const main = bicep('main.bicep');
+    expect(range(main, 'retentionDays').at(-1)).toBe(MAX_RETENTION_DAYS);
+    expect(fileResolver(main)('retentionDays')).toBe(Number(APP_SETTINGS.RETENTION_DAYS.default));
+    const storageModule = declarations(main, 'module_declaration').find((m) => declaredTypeOrPath(m) === 'app/storage.bicep')!;
+    expect(property(property(declarationBody(storageModule), 'params')!, 'retentionDays')?.text).toBe('retentionDays');
+    expect(property(property(declarationBody(storageModule), 'params')!, 'softDeleteRetentionDays')?.text).toBe('blobSoftDeleteRetentionDays');
+  });
+
+  it('fails when a rule counts from the last modification, when snapshots or versions are kept longer, when a container is left out, when the margin shrinks', async () => {
+    const cases: Array<[string, (source: string) => string, RegExp]> = [
+      ['modification-based', (s) => s.replace('daysAfterCreationGreaterThan', 'daysAfterModificationGreaterThan'), /baseBlob deletion counts from daysAfterModificationGreaterThan/],
+      ['snapshots kept longer', (s) => s.replace(/(snapshot: \{\s*delete: \{\s*daysAfterCreationGreaterThan: )lifecycleDeleteAfterDays/, '$1lifecycleDeleteAfterDays + 1'), /snapshots under uploads\/ can live 5 \+ 2 \+ 1 = 8 days/],
+      ['versions never deleted', (s) => s.replace(/\s*version: \{\s*delete: \{\s*daysAfterCreationGreaterThan: lifecycleDeleteAfterDays\s*\}\s*\}/, ''), /versions under uploads\/ are never deleted/],
+      ['derivatives left out', (s) => s.replace("  'derived/'\n", ''), /derived\/ is under no enabled lifecycle rule/],
+      ['no margin for the run delay', (s) => s.replace('var lifecycleRunDelayDays = 2', 'var lifecycleRunDelayDays = 1'), /can live 5 \+ 2 \+ 1 = 8 days, over the 7-day policy/],
+      ['rule disabled', (s) => s.replace(/(name: 'privacy-retention'\s*)enabled: true/, '$1enabled: false'), /uploads\/ is under no enabled lifecycle rule/],
+    ];
+    for (const [what, change, expected] of cases) {
+      const violations = violationsForEveryAllowedValue(await changedStorage(change));
+      expect(violations.join('\n'), what).toMatch(expected);
+    }
   });
 
   it('soft delete stays at most 1 day and versioning is off, so deleted uploads do not linger', () => {

@@ -7,6 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bicepDir, infraDir, repoRoot } from './bicep-ast.js';
 import { bicep, compilerSkipReason, diagnostics, snapshot, type SnapshotResource, workDir } from './bicep-cli.js';
 import { METRICS } from '../../src/lib/metrics.js';
+import { BLOB_RECEIPTS_PREFIX, lifecycleViolations } from './retention-rules.js';
+import { MAX_RETENTION_DAYS } from '../../src/lib/config.js';
+import { BLOB_CONTAINERS } from '../../src/lib/names.js';
 
 const DEPLOYER = 'aaaaaaaa-0000-4000-8000-000000000001';
 // Role definition ids (Azure built-in roles, from Azure's documentation)
@@ -143,5 +146,42 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     );
     // the same template does give the deployer roles when the profile asks for it (dev), so the check can fail
     expect(roleAssignments(dev).filter((a) => a.properties?.principalId === DEPLOYER).length).toBeGreaterThan(0);
+  });
+
+  it('keeps nothing of an image beyond RETENTION_DAYS as both profiles deploy it: lifecycle, soft delete, backup, analytical store, Event Hubs', () => {
+    for (const [profile, resources] of [['dev', dev], ['prod', prod]] as const) {
+      const [settings] = ofType(resources, 'Microsoft.Web/sites/config');
+      const retentionDays = Number(settings!.properties!.RETENTION_DAYS);
+      expect(retentionDays, profile).toBe(MAX_RETENTION_DAYS);
+      const [blobService] = ofType(resources, 'Microsoft.Storage/storageAccounts/blobServices');
+      expect(blobService!.properties).toMatchObject({ isVersioningEnabled: false, changeFeed: { enabled: false } });
+      const softDeleteDays = blobService!.properties!.deleteRetentionPolicy.enabled ? blobService!.properties!.deleteRetentionPolicy.days : 0;
+      expect(blobService!.properties!.containerDeleteRetentionPolicy.days ?? 0, profile).toBeLessThanOrEqual(softDeleteDays);
+      // Every container that holds image bytes or names: the app's, Event Grid's dead letters, the trigger's receipts.
+      const deadLetters = 'eventgrid-dead-letters';
+      expect(ofType(resources, 'Microsoft.Storage/storageAccounts/blobServices/containers').map((c) => c.name.split('/').at(-1))).toEqual(
+        expect.arrayContaining([...Object.values(BLOB_CONTAINERS), deadLetters]),
+      );
+      const rules = ofType(resources, 'Microsoft.Storage/storageAccounts/managementPolicies').flatMap((p) => p.properties!.policy.rules);
+      const prefixes = [...Object.values(BLOB_CONTAINERS).map((c) => `${c}/`), `${deadLetters}/`, BLOB_RECEIPTS_PREFIX];
+      expect(lifecycleViolations(rules, { retentionDays, softDeleteDays, prefixes }), profile).toEqual([]);
+      // The check is not vacuous on what the compiler produced: counted from modification, or snapshots kept a day longer, fail.
+      const changed = (change: (rule: any) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        const copy = structuredClone(rules);
+        change(copy[0]);
+        return lifecycleViolations(copy, { retentionDays, softDeleteDays, prefixes });
+      };
+      expect(changed((r) => (r.definition.actions.baseBlob.delete = { daysAfterModificationGreaterThan: 4 })).join('\n')).toMatch(/not only from creation|not counted from creation/);
+      expect(changed((r) => (r.definition.actions.snapshot.delete.daysAfterCreationGreaterThan += 1)).join('\n')).toMatch(/snapshots under .* over the 7-day policy/);
+
+      const [account] = ofType(resources, 'Microsoft.DocumentDB/databaseAccounts');
+      expect(account!.properties!.backupPolicy, profile).toEqual({ type: 'Continuous', continuousModeProperties: { tier: 'Continuous7Days' } });
+      for (const container of ofType(resources, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers')) {
+        expect(container.properties!.resource.analyticalStorageTtl, `${profile} ${container.name}: no analytical store`).toBeUndefined();
+      }
+      const [hub] = ofType(resources, 'Microsoft.EventHub/namespaces/eventhubs');
+      expect(hub!.properties!.messageRetentionInDays, profile).toBeLessThanOrEqual(retentionDays);
+    }
+    expect(ofType(dev, 'Microsoft.EventHub/namespaces/eventhubs')[0]!.properties!.messageRetentionInDays, 'dev: 1 day').toBe(1);
   });
 });

@@ -92,4 +92,34 @@ describe('in-process stream: the Event Hubs trigger\'s delivery semantics', () =
     // Everything was handled, so the logs start empty again.
     for (const log of logs) expect((await stat(join(folder, log))).size).toBe(0);
   });
+
+  it('compacts: empties the logs of handled partitions while running, keeps what still waits, and a restart delivers nothing twice', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'stream-'));
+    folders.push(folder);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const handled = recordingHandler();
+    // Batch "held" waits in its partition until released; every other record is handled at once.
+    const stream = await InProcessStream.open({ handler: async (batch) => (seen([batch])[0].some((r) => r.startsWith('held/')) ? held : handled.handler(batch)), log: quietLogger(), folder });
+    await stream.publish(records('b1', 3));
+    await stream.publish(records('held', 1));
+    const logFiles = (await readdir(folder)).filter((name) => name.endsWith('.log'));
+    while (seen(handled.calls).flat().length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await stream.compact();
+    const sizes = Object.fromEntries(await Promise.all(logFiles.map(async (name) => [name, (await stat(join(folder, name))).size] as const)));
+    // The held record's partition keeps it; every other log is empty.
+    expect(Object.values(sizes).filter((size) => size > 0)).toHaveLength(1);
+    // Records published after a compaction are delivered and committed as before.
+    await stream.publish(records('b2', 2));
+    release();
+    await stream.idle();
+    await stream.close();
+    expect(seen(handled.calls).flat().sort()).toEqual(['b1/0', 'b1/1', 'b1/2', 'b2/0', 'b2/1']);
+
+    const after = recordingHandler();
+    const restarted = await InProcessStream.open({ handler: after.handler, log: quietLogger(), folder });
+    await restarted.idle();
+    await restarted.close();
+    expect(after.calls).toEqual([]);
+  });
 });

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecord, headersAsBytes } from '../../src/lib/batch/record';
 import { jsonLogger } from '../../src/lib/logger';
-import { METRICS, recordSweepDeletions } from '../../src/lib/metrics';
+import { sweepRetention } from '../../src/lib/jobs/retention-sweep';
+import { METRICS } from '../../src/lib/metrics';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
 import { ingestRecords } from '../../src/lib/orchestration/intake';
 import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
@@ -159,7 +160,7 @@ describe('one trace per image and per batch, and the metrics', () => {
   it('counts dead letters (a record storage refused for good) and sweep deletions', async () => {
     const { services, memory, faults } = await memoryServices();
     faults.storage.fail(['put'], Infinity, () => storageError(500), (container) => container === BLOB_CONTAINERS.batches);
-    const starter: OrchestrationStarter = { startOnce: async () => true, state: async () => undefined };
+    const starter: OrchestrationStarter = { startOnce: async () => true, state: async () => undefined, purgeEnded: async () => 0 };
     const bytes = await sampleImage('png', 20, 20);
     const record = buildRecord({ batchId: 'metrics-batch', index: 0, count: 1, contentType: 'image/png', bytes });
     const before = (await metric(METRICS.deadLetters, { kind: 'record' })).count;
@@ -169,8 +170,11 @@ describe('one trace per image and per batch, and the metrics', () => {
     expect(result.deadLettered).toBe(1);
     expect(await memory.blobs.exists(BLOB_CONTAINERS.deadletter, 'metrics-batch/0')).toBe(true);
     expect((await metric(METRICS.deadLetters, { kind: 'record' })).count).toBe(before + 1);
-    recordSweepDeletions(7, 'uploads');
-    recordSweepDeletions(0, 'uploads');
-    expect(await metric(METRICS.sweepDeletions, { what: 'uploads' })).toMatchObject({ sum: 7 });
+    // Thirty days on, the retention sweep deletes the dead letter (and what else it finds), and counts it.
+    const blobsBefore = (await metric(METRICS.sweepDeletions, { what: 'blobs' })).sum;
+    const swept = await sweepRetention({ services, log: jsonLogger({ info: () => {}, warn: () => {}, error: () => {} }) }, { asOf: new Date(Date.now() + 30 * 86_400_000) });
+    expect(await memory.blobs.exists(BLOB_CONTAINERS.deadletter, 'metrics-batch/0')).toBe(false);
+    expect(swept.blobs).toBeGreaterThanOrEqual(1);
+    expect((await metric(METRICS.sweepDeletions, { what: 'blobs' })).sum).toBe(blobsBefore + swept.blobs);
   });
 });

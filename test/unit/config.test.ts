@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       continuationTokenKey: undefined,
       batchReceiveTimeoutSeconds: 1800,
       telemetry: {},
+      retentionDays: 7,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
       CALLBACK_ALLOWED_HOSTS: 'hooks.corp.example, 10.0.0.0/8 ,::1',
       CONTINUATION_TOKEN_KEY: 'k'.repeat(32),
       REQUEST_BODY_TIMEOUT_MS: '500',
+      RETENTION_DAYS: '3',
     });
     expect(config).toMatchObject({
       cosmosDatabase: 'db',
@@ -76,6 +78,7 @@ describe('loadConfig', () => {
       callbackAllowedHosts: ['hooks.corp.example', '10.0.0.0/8', '::1'],
       continuationTokenKey: 'k'.repeat(32),
       batchReceiveTimeoutSeconds: 5,
+      retentionDays: 3,
       local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50, requestBodyTimeoutMs: 500 },
     });
   });
@@ -143,6 +146,11 @@ describe('loadConfig', () => {
       [{ AzureWebJobsStorage: 'AccountName=a' }, 'AzureWebJobsStorage must look like DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...; (it has no AccountKey)'],
       [{ AzureWebJobsStorage: 'AccountName=a;AccountKey=a2V5;BlobEndpoint=ftp://x' }, 'AzureWebJobsStorage has an endpoint that is not an http(s) URL: "ftp://x"'],
       [{ BATCH_RECEIVE_TIMEOUT: '0' }, 'BATCH_RECEIVE_TIMEOUT must be an integer from 1 to 604800, got "0"'],
+      // The privacy policy: shorter is allowed, longer is refused at start-up.
+      [{ RETENTION_DAYS: '8' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "8"'],
+      [{ RETENTION_DAYS: '30' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "30"'],
+      [{ RETENTION_DAYS: '0' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "0"'],
+      [{ RETENTION_DAYS: '6.5' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "6.5"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });

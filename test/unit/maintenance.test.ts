@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isDue, runDueJobs, type MaintenanceJob } from '../../src/lib/jobs/maintenance';
+import { isDue, maintenanceJobs, RETENTION_SWEEP_JOB, runDueJobs, type MaintenanceJob } from '../../src/lib/jobs/maintenance';
+import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
+import { memoryServices } from '../support/memory-services';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const job = (name: string, everyMinutes: number, run: () => Promise<unknown> = async () => undefined): MaintenanceJob => ({ name, everyMinutes, run });
@@ -26,5 +28,17 @@ describe('the maintenance timer', () => {
     await expect(runDueJobs(jobs, new Date('2026-11-25T10:17:00Z'), silent)).rejects.toThrow('1 maintenance job(s) failed');
     expect(ran).toEqual(['first', 'last']);
     await expect(runDueJobs(jobs.filter((j) => j.name !== 'broken'), new Date('2026-11-25T11:00:00Z'), silent)).resolves.toEqual(['first', 'hourly', 'last']);
+  });
+
+  it('runs the retention sweep on the hour, as of the timer\'s time, purging through the engine it is given', async () => {
+    const { services } = await memoryServices();
+    const purged: Date[] = [];
+    const starter = { purgeEnded: async (before: Date) => (purged.push(before), 0) } as unknown as OrchestrationStarter;
+    const jobs = maintenanceJobs({ services, starter, log: silent });
+    expect(jobs.map((j) => [j.name, j.everyMinutes])).toEqual([['batch-sweep', 1], [RETENTION_SWEEP_JOB, 60]]);
+    const now = new Date('2026-11-25T11:00:00.000Z');
+    expect(await runDueJobs(jobs.filter((j) => j.name === RETENTION_SWEEP_JOB), now, silent)).toEqual([RETENTION_SWEEP_JOB]);
+    expect(purged).toEqual([new Date('2026-11-18T12:00:00.000Z')]);
+    expect(await runDueJobs(jobs.filter((j) => j.name === RETENTION_SWEEP_JOB), new Date('2026-11-25T11:01:00.000Z'), silent)).toEqual([]);
   });
 });

@@ -55,6 +55,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     locations: concat(primaryLocation, secondaryLocations)
     enableAutomaticFailover: !empty(secondaryLocation)
     enableMultipleWriteLocations: false
+    // The account may hold analytical stores, but only containers of de-identified data turn one on: an analytical
+    // store keeps items after the transactional store changed or deleted them. images and batches have none.
     enableAnalyticalStorage: true
     analyticalStorageConfiguration: {
       schemaType: 'WellDefined'
@@ -62,7 +64,9 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     backupPolicy: {
       type: 'Continuous'
       continuousModeProperties: {
-        tier: 'Continuous30Days' // point-in-time restore to any second of the last 30 days
+        // The shortest continuous backup: a document's earlier versions (with the personal fields the retention sweep
+        // removed) stay restorable for 7 days after the change (README "Privacy").
+        tier: 'Continuous7Days'
       }
     }
     disableLocalAuth: true // keys are off: data-plane RBAC (sqlRoleAssignments) only
@@ -96,7 +100,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           kind: 'Hash'
           version: 2
         }
-        analyticalStorageTtl: -1 // keep every item in the analytical store indefinitely
+        // No analyticalStorageTtl: no analytical store, which would keep personal fields beyond the policy.
       }
       options: {
         autoscaleSettings: {

@@ -30,6 +30,9 @@ param callbackAllowedHosts string
 @secure()
 param continuationTokenKey string
 param batchReceiveTimeoutSeconds int
+@minValue(1)
+@maxValue(7)
+param retentionDays int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -134,6 +137,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTINUATION_TOKEN_KEY: continuationTokenKey
     // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
     BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
+    // The privacy policy: days an image and its personal metadata are kept (the app's hourly retention sweep)
+    RETENTION_DAYS: string(retentionDays)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

@@ -19,9 +19,10 @@ param deploymentContainerName string
 @description('Container where Event Grid writes BlobCreated events it could not deliver (dead-lettering), for a replay.')
 param deadLetterContainerName string
 
-@minValue(1)
+@description('RETENTION_DAYS: nothing of an image may be kept longer.')
+@minValue(3)
 @maxValue(7)
-param transientBlobRetentionDays int
+param retentionDays int
 
 @minValue(0)
 @maxValue(1)
@@ -40,15 +41,24 @@ var appContainerNames = [
   'deadletter'
 ]
 
-// Prefixes ("<container>/") the privacy sweep deletes after transientBlobRetentionDays. Derivatives are kept.
-// Dead letters hold the records' images too, so they go with them; dead-lettered Event Grid events name uploads,
-// which are gone after the same time anyway.
-var transientPrefixes = [
+// Everything that holds image bytes or names: every app container (originals, batch items, derivatives, dead letters
+// with their records' values and headers), the Event Grid events that could not be delivered (they name the uploaded
+// blobs), and the blob trigger's receipts (named after the blobs they stand for).
+// test/infra checks that every container of appContainerNames is here.
+var retainedPrefixes = [
   'uploads/'
+  'derived/'
   'batches/'
   'deadletter/'
   '${deadLetterContainerName}/'
+  'azure-webjobs-hosts/blobreceipts/'
 ]
+
+// The backstop to the app's own hourly retention sweep, with a margin: a blob becomes eligible once it is older than
+// this many days, lifecycle management may take up to 2 days to act on it (infra/README.md, "Retention in storage"),
+// and soft delete keeps it recoverable for softDeleteRetentionDays more; together within retentionDays.
+var lifecycleRunDelayDays = 2
+var lifecycleDeleteAfterDays = retentionDays - lifecycleRunDelayDays - softDeleteRetentionDays
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -84,7 +94,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     changeFeed: {
       enabled: false
     }
-    // Soft delete keeps a deleted blob for at most 1 day (or not at all), so the 7-day promise holds within a day.
+    // Soft delete keeps a deleted blob for at most 1 day (or not at all), counted into the lifecycle rule's margin.
     deleteRetentionPolicy: softDeleteRetentionDays > 0
       ? {
           enabled: true
@@ -114,8 +124,7 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   }
 ]
 
-// The 7-day privacy sweep. Lifecycle management runs about once a day, so a blob is deleted at the first run after it
-// is older than transientBlobRetentionDays days (see infra/README.md, "The 7-day privacy sweep", for the exact bounds).
+// Counted from creation, never from the last modification or access, for base blobs, snapshots and versions alike.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -123,7 +132,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
     policy: {
       rules: [
         {
-          name: 'privacy-sweep-uploads-and-batches'
+          name: 'privacy-retention'
           enabled: true
           type: 'Lifecycle'
           definition: {
@@ -132,22 +141,22 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
                 'blockBlob'
                 'appendBlob'
               ]
-              prefixMatch: transientPrefixes
+              prefixMatch: retainedPrefixes
             }
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                  daysAfterCreationGreaterThan: lifecycleDeleteAfterDays
                 }
               }
               snapshot: {
                 delete: {
-                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                  daysAfterCreationGreaterThan: lifecycleDeleteAfterDays
                 }
               }
               version: {
                 delete: {
-                  daysAfterCreationGreaterThan: transientBlobRetentionDays
+                  daysAfterCreationGreaterThan: lifecycleDeleteAfterDays
                 }
               }
             }

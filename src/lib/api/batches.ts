@@ -9,7 +9,7 @@ import { currentTraceContext } from '../tracing';
 import type { Services } from '../services';
 import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
 import type { BatchFilter } from '../batch/batch-store';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
+import { BATCH_ORCHESTRATOR, batchInput } from '../orchestration/batch-orchestrator';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { continuationTokens, pageLinks, resumable } from './paging';
 import { continuationTokenParam, integerParam, oneOf, readQuery, timestampParam, toIsoBound } from './query';
@@ -30,7 +30,7 @@ async function callbackUrlOf(value: FormValue, services: Services): Promise<stri
   if (value === null || value === '') return undefined;
   if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.', 'invalid-form');
   const check = await checkCallbackUrl(value, callbackPolicy(services.config.callbackAllowedHosts));
-  if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl "${value}" is refused: ${check.reason}.`, 'callback-not-allowed');
+  if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl is refused: ${check.reason}.`, 'callback-not-allowed');
   return new URL(value).toString();
 }
 
@@ -66,7 +66,6 @@ export const BatchInfo = z
     id: z.string(),
     status: batchStatus,
     itemCount: z.int().min(1),
-    callbackUrl: z.url().optional(),
     createdAt: timestamp,
     updatedAt: timestamp,
     startedAt: timestamp.optional(),
@@ -76,7 +75,10 @@ export const BatchInfo = z
     completedAt: timestamp.optional(),
     summary: BatchSummary.optional(),
     failure: z.strictObject({ reason: z.string(), at: timestamp }).nullable().optional(),
-    callback: z.strictObject({ delivered: z.boolean(), status: z.int().optional(), error: z.string().optional(), at: timestamp }).optional(),
+    callback: z
+      .strictObject({ configured: z.boolean(), delivered: z.boolean(), status: z.int().optional().meta({ description: 'The HTTP status the callback URL answered.' }) })
+      .meta({ description: 'Whether the batch has a callback and how its call went. The URL itself is never returned: it may carry a secret token.' }),
+    deidentifiedAt: timestamp.optional().meta({ description: 'Set when the retention sweep de-identified the batch (README "Privacy").' }),
     links: BatchLinks,
   })
   .meta({ id: 'BatchInfo' });
@@ -87,7 +89,7 @@ export const BatchProgress = BatchInfo.extend({
   succeeded: z.int().min(0),
   failed: z.int().min(0),
   rejected: z
-    .array(z.strictObject({ index: z.int().optional(), fileName: z.string().optional(), reason: z.string(), headers: z.record(z.string(), z.string()), at: timestamp }))
+    .array(z.strictObject({ index: z.int().optional(), fileName: z.string().optional(), reason: z.string(), headers: z.record(z.string(), z.string()), at: timestamp, deidentifiedAt: timestamp.optional() }))
     .max(100)
     .meta({ description: 'Records that could not join the batch (at most 100).' }),
 }).meta({ id: 'BatchProgress', description: 'A batch with its progress, and its summary once it ended.' });
@@ -154,10 +156,18 @@ async function findBatch(request: ApiRequest, services: Services): Promise<Batch
 
 const MAX_REJECTIONS_SHOWN = 100;
 
-/** The public shape of a batch document: without storage internals, with links. */
+/**
+ * The public shape of a batch document: without storage internals, with links. The callback URL is never returned
+ * (it may carry a secret token): only whether there is one and how its call went.
+ */
 function batchView(batch: BatchDocument, base: string) {
-  const { type: _type, schemaVersion: _version, trace: _trace, ...rest } = batch;
-  return { ...rest, links: links(base, batch.id) };
+  const { type: _type, schemaVersion: _version, trace: _trace, callbackUrl, callback, ...rest } = batch;
+  const configured = callbackUrl !== undefined || callback !== undefined;
+  return {
+    ...rest,
+    callback: { configured, delivered: callback?.delivered ?? false, ...(callback?.status !== undefined ? { status: callback.status } : {}) },
+    links: links(base, batch.id),
+  };
 }
 
 /** GET /api/batches/{id}: progress from the item documents, and the summary once the batch is complete. */
@@ -261,9 +271,8 @@ export async function retryBatch(request: ApiRequest, services: Services, orches
     throw conflict(`Batch ${batch.id} changed while it was being retried (another retry?); read it again.`);
   }
   // A retry is its own operation: its orchestration continues the retry request's trace.
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, rerun: true, trace: currentTraceContext() };
   // Should this fail, the batch is processing without an instance: the receive-timeout sweep starts it.
-  await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, input);
+  await orchestrations().startOnce(BATCH_ORCHESTRATOR, instanceId, batchInput(batch, true, currentTraceContext()));
   const base = apiBase(request);
   const accepted: z.infer<typeof BatchRetryAccepted> = { id: batch.id, status: 'processing', retries, instanceId, links: links(base, batch.id) };
   return json(202, accepted, { location: `${base}/batches/${batch.id}` });

@@ -26,7 +26,7 @@ export const ImageResult = z
       fileName: z.string().optional(),
       contentType: z.string().optional().meta({ description: 'The type sniffed from the bytes (or declared, for a record refused before).' }),
       bytes: z.int().min(0),
-      sha256: z.string().meta({ description: 'Hex sha256 of the image; empty for an item whose record never arrived.' }),
+      sha256: z.string().optional().meta({ description: 'Hex sha256 of the image; empty for an item whose record never arrived; removed when the image is de-identified.' }),
       uploadedAt: timestamp,
     }),
     metadata: z
@@ -57,6 +57,7 @@ export const ImageResult = z
     warnings: z.array(z.string()).optional().meta({ description: 'What was wrong with a damaged file that could still be processed.' }),
     createdAt: timestamp,
     updatedAt: timestamp,
+    deidentifiedAt: timestamp.optional().meta({ description: 'Set when the retention sweep removed its blobs and personal fields (README "Privacy").' }),
     links: z.strictObject({ self: z.url() }),
   })
   .meta({ id: 'ImageResult', description: 'An image and its processing result.' });

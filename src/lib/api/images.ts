@@ -95,12 +95,15 @@ export async function getDerivative(request: ApiRequest, services: Services): Pr
   if (!derivative.success) throw notFound(`No derivative "${requested}"; there are ${Object.keys(DERIVATIVE_SIZES).join(' and ')}.`);
   const name = derivative.data;
   const doc = await findImage(request, services);
+  const expired = () => problem('derivative-expired', `The ${name} of image "${doc.id}" was deleted: images are kept at most ${services.config.retentionDays} days (RETENTION_DAYS).`);
+  if (doc.deidentifiedAt !== undefined) throw expired();
   const stored = doc.derivatives?.[name];
   if (!stored) {
     throw problem('derivative-not-ready', `Image "${doc.id}" has no ${name} (status ${doc.status}).`, { imageStatus: doc.status });
   }
+  // A blob gone before the sweep reached the document: the storage lifecycle rule, the backstop, deleted it first.
   const blob = await services.blobs.get(stored.container, stored.blob);
-  if (!blob) throw notFound(`The ${name} of image "${doc.id}" is gone.`);
+  if (!blob) throw expired();
   return {
     status: 200,
     headers: { 'content-type': blob.contentType, 'cache-control': 'private, max-age=3600', etag: blob.etag },

@@ -26,6 +26,10 @@ export interface BatchDocument {
   status: BatchStatus;
   /** From the first record (or the web upload); records that disagree are rejected. */
   itemCount: number;
+  /**
+   * Where the summary is POSTed. Kept only here: never returned by the API (it may carry a secret token), never
+   * logged, never put into an orchestration's input (Durable keeps inputs in its history); removed by the sweep.
+   */
   callbackUrl?: string;
   createdAt: string;
   /** Every change, and every ingest of a record while receiving: the receive timeout counts from here. */
@@ -45,6 +49,8 @@ export interface BatchDocument {
   callback?: { delivered: boolean; status?: number; error?: string; at: string };
   /** The trace the batch's work continues (the upload request's, or its first ingest's): one trace per batch. */
   trace?: TraceContext;
+  /** Set when the retention sweep de-identified the batch (src/lib/privacy/deidentify.ts). */
+  deidentifiedAt?: string;
 }
 
 /** A record that could not join its batch (index out of range, count disagreeing, batch ended), kept with the reason. */
@@ -55,11 +61,12 @@ export interface RejectedRecord {
   index?: number;
   fileName?: string;
   reason: string;
-  /** The record's `ip-*` headers as text. */
+  /** The record's `ip-*` headers as text, without `ip-callback-url` (never kept outside the batch document). */
   headers: Record<string, string>;
-  /** sha256 of the record's value. */
-  sha256: string;
+  /** sha256 of the record's value; removed when the record is de-identified. */
+  sha256?: string;
   at: string;
+  deidentifiedAt?: string;
 }
 
 export function newBatch(id: string, itemCount: number, callbackUrl: string | undefined, now = new Date(), trace?: TraceContext): BatchDocument {

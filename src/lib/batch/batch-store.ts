@@ -39,6 +39,17 @@ export interface BatchStore {
   reject(record: RejectedRecord): Promise<boolean>;
   /** The batch's rejected records, oldest first. */
   rejections(batchId: string, limit: number): Promise<RejectedRecord[]>;
+  /**
+   * For the retention sweep: batches created before `before` and not yet de-identified, oldest first, at most
+   * `limit`, those created after `after` (keyset paging) when given.
+   */
+  listExpired(before: string, after: string | undefined, limit: number): Promise<BatchDocument[]>;
+  /** Replaces the batch document as a whole (the sweep's de-identified version). */
+  replace(doc: BatchDocument): Promise<void>;
+  /** As listExpired, for rejected records of every batch, by the time they were rejected (`at`). */
+  listExpiredRejections(before: string, after: string | undefined, limit: number): Promise<RejectedRecord[]>;
+  /** Replaces a kept rejected record (the sweep's de-identified version). */
+  replaceRejection(record: RejectedRecord): Promise<void>;
 }
 
 const PAGE = 1000;

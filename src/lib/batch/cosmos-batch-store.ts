@@ -1,10 +1,10 @@
 import type { Container, PatchOperation, SqlParameter } from '@azure/cosmos';
-import { isStatus, withoutSystemProperties, type CosmosContainers } from '../results/cosmos';
+import { expiredQuery, isStatus, withoutSystemProperties, type CosmosContainers } from '../results/cosmos';
 import type { ImageDocument, ImageStatus } from '../results/image-document';
 import type { BatchDocument, BatchStatus, RejectedRecord } from './batch-document';
 import type { BatchChanges, BatchFilter, BatchPage, BatchStore } from './batch-store';
 
-const REJECTED = 'rejected';
+const REJECTED = 'rejected' as const;
 
 /**
  * Batch documents (`batches`, partition = id), a batch's items and rejected records (`images`, partition = batch
@@ -108,7 +108,7 @@ export class CosmosBatchStore implements BatchStore {
   /** Kept in the batch's partition of `images` with type "rejected", which every image query leaves out. */
   async reject(record: RejectedRecord): Promise<boolean> {
     try {
-      await this.images.items.create({ ...record, partitionKey: record.batchId, type: REJECTED });
+      await this.images.items.create(storedRejection(record));
       return true;
     } catch (error) {
       if (isStatus(error, 409)) return false;
@@ -119,7 +119,7 @@ export class CosmosBatchStore implements BatchStore {
   async rejections(batchId: string, limit: number): Promise<RejectedRecord[]> {
     const top = Math.max(1, Math.min(1000, Math.trunc(limit)));
     const { resources } = await this.images.items
-      .query<RejectedRecord & { partitionKey?: string; type?: string }>(
+      .query<StoredRejection>(
         {
           query: `SELECT TOP ${top} * FROM c WHERE c.partitionKey = @batchId AND c.type = '${REJECTED}' ORDER BY c.at`,
           parameters: [{ name: '@batchId', value: batchId }],
@@ -127,9 +127,33 @@ export class CosmosBatchStore implements BatchStore {
         { partitionKey: batchId },
       )
       .fetchAll();
-    return resources.map((resource) => {
-      const { partitionKey: _p, type: _t, ...record } = withoutSystemProperties(resource);
-      return record;
-    });
+    return resources.map(fromStoredRejection);
   }
+
+  async listExpired(before: string, after: string | undefined, limit: number): Promise<BatchDocument[]> {
+    const { resources } = await this.batches.items.query<BatchDocument>(expiredQuery('batch', 'createdAt', before, after, limit)).fetchAll();
+    return resources.map(withoutSystemProperties);
+  }
+
+  async replace(doc: BatchDocument): Promise<void> {
+    await this.batches.items.upsert(doc);
+  }
+
+  async listExpiredRejections(before: string, after: string | undefined, limit: number): Promise<RejectedRecord[]> {
+    const { resources } = await this.images.items.query<StoredRejection>(expiredQuery(REJECTED, 'at', before, after, limit)).fetchAll();
+    return resources.map(fromStoredRejection);
+  }
+
+  async replaceRejection(record: RejectedRecord): Promise<void> {
+    await this.images.items.upsert(storedRejection(record));
+  }
+}
+
+type StoredRejection = RejectedRecord & { partitionKey: string; type: typeof REJECTED };
+
+const storedRejection = (record: RejectedRecord): StoredRejection => ({ ...record, partitionKey: record.batchId, type: REJECTED });
+
+function fromStoredRejection(resource: StoredRejection): RejectedRecord {
+  const { partitionKey: _p, type: _t, ...record } = withoutSystemProperties(resource);
+  return record;
 }

@@ -1,4 +1,4 @@
-import { memoryPage } from '../memory-page';
+import { memoryExpired as expired, memoryPage } from '../memory-page';
 import type { ImageStatus } from '../results/image-document';
 import type { MemoryImageResults } from '../results/memory-image-results';
 import type { BatchDocument, BatchStatus, RejectedRecord } from './batch-document';
@@ -72,6 +72,22 @@ export class MemoryBatchStore implements BatchStore {
       .sort((a, b) => a.at.localeCompare(b.at))
       .slice(0, limit)
       .map(copy);
+  }
+
+  async listExpired(before: string, after: string | undefined, limit: number): Promise<BatchDocument[]> {
+    return expired([...this.batches.values()], (b) => b.createdAt, before, after, limit).map(copy);
+  }
+
+  async replace(doc: BatchDocument): Promise<void> {
+    this.batches.set(doc.id, copy(doc));
+  }
+
+  async listExpiredRejections(before: string, after: string | undefined, limit: number): Promise<RejectedRecord[]> {
+    return expired([...this.rejected.values()], (r) => r.at, before, after, limit).map(copy);
+  }
+
+  async replaceRejection(record: RejectedRecord): Promise<void> {
+    this.rejected.set(`${record.batchId}\u0000${record.id}`, copy(record));
   }
 
   private items(batchId: string) {

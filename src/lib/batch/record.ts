@@ -135,7 +135,7 @@ function parsePayload(record: RawRecord, placement: Placement, contentType: stri
   const prefix = `${BLOB_CONTAINERS.batches}/${placement.batchId}/`;
   const rest = ref.data.blob.slice(prefix.length);
   if (!ref.data.blob.startsWith(prefix) || !rest || rest.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    return `the blob reference must name a blob under ${prefix}; got "${ref.data.blob}"`;
+    return `the blob reference must name a blob under ${prefix}`;
   }
   return { kind: 'blob', container: BLOB_CONTAINERS.batches, name: `${placement.batchId}/${rest}` };
 }

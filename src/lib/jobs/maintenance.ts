@@ -1,5 +1,7 @@
 import type { Logger } from '../logger';
 import { sweepBatches } from '../orchestration/batch-sweep';
+import { RETENTION_SWEEP_EVERY_MINUTES } from '../privacy/retention';
+import { sweepRetention } from './retention-sweep';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import type { Services } from '../services';
 
@@ -9,6 +11,8 @@ export interface MaintenanceJob {
   everyMinutes: number;
   run(now: Date): Promise<unknown>;
 }
+
+export const RETENTION_SWEEP_JOB = 'retention-sweep';
 
 export interface MaintenanceDeps {
   services: Services;
@@ -29,6 +33,13 @@ export function maintenanceJobs({ services, starter, log }: MaintenanceDeps): Ma
       name: 'batch-sweep',
       everyMinutes: 1,
       run: (now) => sweepBatches({ services, starter, log, timeoutSeconds: services.config.batchReceiveTimeoutSeconds }, now),
+    },
+    // The privacy policy: every blob of an image older than RETENTION_DAYS deleted, its documents de-identified,
+    // ended orchestrations' histories purged (README "Privacy").
+    {
+      name: RETENTION_SWEEP_JOB,
+      everyMinutes: RETENTION_SWEEP_EVERY_MINUTES,
+      run: (now) => sweepRetention({ services, orchestrations: starter, log }, { asOf: now }),
     },
   ];
 }

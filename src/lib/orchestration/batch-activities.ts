@@ -10,7 +10,7 @@ import { completeImage, saveResult } from '../processing/complete-image';
 import { failedImage, isTerminal } from '../results/image-document';
 import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
-import { postCallback } from './callback';
+import { postCallback, type CallbackResult } from './callback';
 
 export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 export type Activity = (input: unknown) => Promise<unknown>;
@@ -38,7 +38,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     if (!blob && again) return { index, status: 'failed' };
     const final = blob
       ? await completeImage(services, doc, blob.bytes, log)
-      : failedImage(doc, `The image blob ${doc.source.container}/${doc.source.blob} is gone.`, services.engine.name);
+      : failedImage(doc, 'The image blob of the item is gone.', services.engine.name);
     await saveResult(services, final);
     return { index, status: final.status as ItemOutcome['status'] };
   }
@@ -75,12 +75,17 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     log.error(`batch ${batchId} failed: ${reason}`);
   }
 
+  /** The URL is read from the batch document, never passed in: activity inputs are kept in Durable's history. */
   async function callback(input: unknown): Promise<unknown> {
-    const { batchId, url } = input as { batchId: string; url: string };
+    const { batchId } = input as { batchId: string };
     const batch = await store.get(batchId);
-    const body = { batchId, status: batch?.status, summary: batch?.summary, ...(batch?.failure ? { failure: batch.failure } : {}) };
-    const result = await postCallback(url, body, callbackPolicy(services.config.callbackAllowedHosts));
-    if (!result.delivered) log.warn(`batch ${batchId}: callback not delivered: ${result.error ?? result.status}`, { batchId });
+    const url = batch?.callbackUrl;
+    // Gone when the retention sweep de-identified the batch before it ended.
+    const result: CallbackResult = url
+      ? await postCallback(url, { batchId, status: batch.status, summary: batch.summary, ...(batch.failure ? { failure: batch.failure } : {}) }, callbackPolicy(services.config.callbackAllowedHosts))
+      : { delivered: false, error: 'the batch has no callback URL (any more)', at: new Date().toISOString() };
+    // Ids and outcomes only: the URL may carry a secret token, so it is never logged.
+    if (!result.delivered) log.warn(`batch ${batchId}: callback not delivered: ${result.error ?? `HTTP ${result.status}`}`, { batchId });
     await store.update(batchId, { callback: result }).catch(() => undefined);
     return result;
   }

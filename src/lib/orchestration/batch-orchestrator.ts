@@ -1,3 +1,4 @@
+import type { BatchDocument } from '../batch/batch-document';
 import { errorMessage as message } from '../retry';
 import type { TraceContext } from '../tracing';
 import type { DurableTask, Orchestrator, OrchestrationContextLike, RetryPolicy } from './context';
@@ -28,13 +29,22 @@ export const ITEM_RETRY: RetryPolicy = {
 export interface BatchOrchestrationInput {
   batchId: string;
   itemCount: number;
-  callbackUrl?: string;
+  /**
+   * The batch has a callback. Only the flag: the URL stays in the batch document, where the callback activity reads
+   * it, because Durable keeps every input in the instance's history (README "Privacy").
+   */
+  callback?: boolean;
   /** A retry of an ended batch (POST /api/batches/{id}/retry): failed items with an image are processed again. */
   rerun?: boolean;
   /** The batch's trace: every activity continues it (tracing happens in activities, never in replayed orchestrator code). */
   trace?: TraceContext;
   chunkSize?: number;
   parallelChunks?: number;
+}
+
+/** The orchestration input for a batch: its id and size, and whether it has a callback (never the URL). */
+export function batchInput(batch: Pick<BatchDocument, 'id' | 'itemCount' | 'callbackUrl'>, rerun: boolean, trace?: TraceContext): BatchOrchestrationInput {
+  return { batchId: batch.id, itemCount: batch.itemCount, ...(batch.callbackUrl ? { callback: true } : {}), ...(rerun ? { rerun } : {}), ...(trace ? { trace } : {}) };
 }
 
 export interface ChunkInput {
@@ -168,9 +178,10 @@ export function createBatchOrchestrators(retry: RetryPolicy = ITEM_RETRY): Recor
         trace: input.trace,
       });
     }
-    if (input.callbackUrl) {
+    // `callbackUrl`: instances started before the URL left the input replay with it and must decide as they did then.
+    if (input.callback || (input as { callbackUrl?: string }).callbackUrl) {
       try {
-        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, url: input.callbackUrl, trace: input.trace });
+        outcome.callback = yield context.df.callActivity(BATCH_ACTIVITIES.callback, { batchId: input.batchId, trace: input.trace });
       } catch (error) {
         outcome.callback = { delivered: false, error: message(error) }; // a callback never fails the batch
       }

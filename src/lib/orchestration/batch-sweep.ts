@@ -7,7 +7,7 @@ import { currentTraceContext, inSpan } from '../tracing';
 import { NEVER_RECEIVED, type BatchDocument } from '../batch/batch-document';
 import { allBatches, allItems } from '../batch/batch-store';
 import { itemDocumentId } from '../batch/record';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
+import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import type { OrchestrationStarter } from './starter';
 
 export interface SweepDeps {
@@ -52,8 +52,7 @@ async function startTraced(deps: SweepDeps, batch: BatchDocument, now: Date): Pr
     }
     if (missing.length) deps.log.warn(`batch ${batch.id}: receive window closed with ${missing.length} of ${batch.itemCount} items missing`);
   }
-  const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, ...(batch.retries ? { rerun: true } : {}), trace: currentTraceContext() };
-  await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.instanceId ?? batch.id, input));
+  await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.instanceId ?? batch.id, batchInput(batch, Boolean(batch.retries), currentTraceContext())));
 }
 
 /**

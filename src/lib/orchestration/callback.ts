@@ -8,6 +8,7 @@ const TIMEOUT_MS = 10_000;
 export interface CallbackResult {
   delivered: boolean;
   status?: number;
+  /** Why it was not delivered, without the URL, its host or its address. */
   error?: string;
   at: string;
 }
@@ -52,6 +53,7 @@ export async function postCallback(url: string, body: unknown, policy: CallbackP
     const status = await post(check.url, check.address, check.family, JSON.stringify(body));
     return { delivered: status >= 200 && status < 300, status, at };
   } catch (error) {
-    return { delivered: false, error: (error as Error).message, at };
+    // The error's code only: messages can name the host or address, and results are stored and logged.
+    return { delivered: false, error: (error as NodeJS.ErrnoException).code ?? (error as Error).name, at };
   }
 }

@@ -11,10 +11,10 @@ import { errorMessage, withRetries, type RetryPolicy } from '../retry';
 import { failedImage, isTerminal, queuedImage, type ImageDocument, type ImageSource } from '../results/image-document';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from './starter';
-import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from './batch-orchestrator';
+import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import { BATCH_ALREADY_ENDED, hasEnded, NEVER_RECEIVED, newBatch, type BatchDocument } from '../batch/batch-document';
 import { deadLetterName, unplacedName, writeDeadLetter } from '../batch/dead-letter';
-import { decodeHeaders, itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
+import { decodeHeaders, HEADERS, itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
 
 export type IngestServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 
@@ -134,7 +134,9 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       log.warn(`batch record${record.position ? ` at ${record.position}` : ''} rejected: ${reason} Kept as ${BLOB_CONTAINERS.deadletter}/${name}.`);
       return 'rejected';
     }
-    const rejection = { id: rejectionId(batch.id, record), batchId: batch.id, index, fileName, reason, headers: decodeHeaders(record.headers), sha256: sha256(record.value), at: new Date().toISOString() };
+    // The callback URL is kept in the batch document alone, never with a rejected record (which the API returns).
+    const { [HEADERS.callbackUrl]: _callbackUrl, ...headers } = decodeHeaders(record.headers);
+    const rejection = { id: rejectionId(batch.id, record), batchId: batch.id, index, fileName, reason, headers, sha256: sha256(record.value), at: new Date().toISOString() };
     if (await retry(() => services.batches.reject(rejection))) log.warn(`batch ${batch.id}: record${index === undefined ? '' : ` for item ${index}`} rejected: ${reason}`);
     return 'rejected';
   }
@@ -164,7 +166,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     if (existing.error?.reason === NEVER_RECEIVED) return rejectRecord(record, BATCH_ALREADY_ENDED, placement.batchId, placement.index, parsed.fileName);
     const inline = !parsed.ok || parsed.payload.kind === 'bytes';
     if (inline && existing.source.sha256 !== sha256(record.value)) {
-      return rejectRecord(record, `Item ${placement.index} already holds other content (sha256 ${existing.source.sha256}).`, placement.batchId, placement.index, parsed.fileName);
+      return rejectRecord(record, `Item ${placement.index} already holds other content.`, placement.batchId, placement.index, parsed.fileName);
     }
     // Idempotency by content: the same record again restores a lost blob of an item still to be processed.
     const { container, blob, contentType } = existing.source;
@@ -200,7 +202,8 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     } else {
       const { container, name } = parsed.payload;
       const stored = await retry(() => services.blobs.get(container, name));
-      if (!stored) return fail(`The referenced blob ${container}/${name} does not exist.`);
+      // Reasons are stored and logged: no blob name, which a producer may have made from a file name.
+      if (!stored) return fail('The blob the record references does not exist.');
       bytes = stored.bytes;
       blob = name;
     }
@@ -276,8 +279,7 @@ async function startWhenComplete(deps: IngestDeps, batch: BatchDocument, retry: 
   if ((await retry(() => store.countItems(batch.id, batch.itemCount))) < batch.itemCount) return false;
   return inSpan('batch.start', { attributes: { 'batch.id': batch.id, 'batch.items': batch.itemCount } }, async () => {
     // The orchestration's activities continue the trace from here.
-    const input: BatchOrchestrationInput = { batchId: batch.id, itemCount: batch.itemCount, callbackUrl: batch.callbackUrl, trace: currentTraceContext() };
-    const started = await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, input));
+    const started = await retry(() => deps.starter.startOnce(BATCH_ORCHESTRATOR, batch.id, batchInput(batch, false, currentTraceContext())));
     // Marked after the start: a crash in between leaves 'receiving', and the next delivery's startOnce (or the
     // receive-timeout sweep) finds the instance.
     const at = new Date().toISOString();

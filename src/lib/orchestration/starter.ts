@@ -16,4 +16,10 @@ export interface OrchestrationStarter {
    * Suspended are running; Failed, Terminated and Canceled are failed.
    */
   state(instanceId: string): Promise<InstanceState | undefined>;
+  /**
+   * Purges the histories (with their inputs and outputs) of the instances created before `createdBefore` that have
+   * ended (completed, failed, terminated, canceled); running instances are kept. Resolves to how many it purged.
+   * The retention sweep calls it, so no history outlives RETENTION_DAYS.
+   */
+  purgeEnded(createdBefore: Date): Promise<number>;
 }

@@ -13,17 +13,20 @@ import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blo
  * metadata): POST /api/images -> processUpload -> image.process -> image.result.
  */
 export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
-  const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
   const id = imageIdForBlob(name);
+  const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
   if (!blob) {
-    log.warn('the uploaded blob no longer exists; nothing to process', { imageId: id });
+    // The id, never the blob name: a name another client chose can be a file name, and logs keep ids only.
+    log.warn(`image ${id}: its upload no longer exists; nothing to process`, { imageId: id });
     return undefined;
   }
   return inSpan('processUpload', { kind: SpanKind.CONSUMER, continues: uploadTraceContext(blob.metadata), attributes: { 'image.id': id } }, async () => {
-    const existing = await services.images.get(id, id);
+    const found = await services.images.get(id, id);
+    // New content under the name of an image the retention sweep de-identified is a new image, counted from now.
+    const existing = found?.deidentifiedAt === undefined ? found : undefined;
     const fromBlob = sourceFromBlob(name, blob.bytes, blob.metadata, blob.contentType);
     // Our API wrote the source when it took the upload; a blob from another client, or a new version, describes itself.
-    const source = existing?.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
+    const source = existing && existing.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
     if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
       log.info(`image ${id} already ${existing.status}; skipping`);
       return existing;

@@ -16,7 +16,7 @@ export const imageIdForBlob = (name: string) => (isImageId(name) ? name : `blob-
  * Blob metadata values must be ASCII, so the file name travels URI-encoded. The upload request's trace context
  * travels too: the blob trigger continues the same trace from it.
  */
-export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'sha256' | 'uploadedAt'>, trace?: TraceContext): Record<string, string> {
+export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentType' | 'uploadedAt'> & { sha256: string }, trace?: TraceContext): Record<string, string> {
   return {
     ...(source.fileName ? { filename: encodeURIComponent(source.fileName) } : {}),
     ...(source.contentType ? { contenttype: source.contentType } : {}),
@@ -30,7 +30,7 @@ export function uploadMetadata(source: Pick<ImageSource, 'fileName' | 'contentTy
 export const uploadTraceContext = (metadata: Record<string, string>): Partial<TraceContext> => ({ traceparent: metadata.traceparent, tracestate: metadata.tracestate });
 
 /** The source description of an uploads blob, from its metadata where our API wrote it, else from the blob. */
-export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource {
+export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<string, string>, contentType: string): ImageSource & { sha256: string } {
   let fileName = name.split('/').pop();
   try {
     if (metadata.filename) fileName = decodeURIComponent(metadata.filename);

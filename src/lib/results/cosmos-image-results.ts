@@ -1,5 +1,5 @@
 import type { Container, SqlParameter } from '@azure/cosmos';
-import { isStatus, withoutSystemProperties } from './cosmos';
+import { expiredQuery, isStatus, withoutSystemProperties } from './cosmos';
 import type { ImageDocument } from './image-document';
 import type { ImageFilter, ImagePage, ImageResults } from './result-store';
 
@@ -31,6 +31,11 @@ export class CosmosImageResults implements ImageResults {
 
   async upsert(doc: ImageDocument): Promise<void> {
     await this.container.items.upsert(doc);
+  }
+
+  async listExpired(before: string, after: string | undefined, limit: number): Promise<ImageDocument[]> {
+    const { resources } = await this.container.items.query<ImageDocument>(expiredQuery('image', 'createdAt', before, after, limit)).fetchAll();
+    return resources.map((resource) => withoutSystemProperties(resource));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CosmosClient, type Container } from '@azure/cosmos';
+import { CosmosClient, type Container, type SqlParameter, type SqlQuerySpec } from '@azure/cosmos';
 import { credentialFor } from '../azure-credential';
 import { ConfigError, type Connection } from '../config';
 import { COSMOS_CONTAINERS } from '../names';
@@ -62,3 +62,22 @@ export function withoutSystemProperties<T extends object>(resource: T): T {
 }
 
 export const isStatus = (error: unknown, status: number) => (error as { code?: unknown })?.code === status;
+
+/**
+ * The retention sweep's query over one document type: created (`timeField`) before `before`, after `after` when
+ * given, not yet de-identified, oldest first, TOP `limit`. Cross-partition, with a single-field ORDER BY and TOP
+ * only, which Cosmos DB and the local stand-in both serve.
+ */
+export function expiredQuery(type: string, timeField: 'createdAt' | 'at', before: string, after: string | undefined, limit: number): SqlQuerySpec {
+  const top = Math.max(1, Math.min(1000, Math.trunc(limit)));
+  const parameters: SqlParameter[] = [
+    { name: '@type', value: type },
+    { name: '@before', value: before },
+  ];
+  let range = `c.${timeField} < @before`;
+  if (after !== undefined) {
+    range += ` AND c.${timeField} > @after`;
+    parameters.push({ name: '@after', value: after });
+  }
+  return { query: `SELECT TOP ${top} * FROM c WHERE c.type = @type AND ${range} AND NOT IS_DEFINED(c.deidentifiedAt) ORDER BY c.${timeField}`, parameters };
+}

@@ -11,7 +11,8 @@ export interface ImageSource {
   fileName?: string;
   contentType?: string;
   bytes: number;
-  sha256: string;
+  /** Removed with the file name when the document is de-identified (src/lib/privacy/deidentify.ts). */
+  sha256?: string;
   uploadedAt: string;
 }
 
@@ -44,6 +45,8 @@ export interface ImageDocument {
   warnings?: string[];
   createdAt: string;
   updatedAt: string;
+  /** Set when the retention sweep de-identified the document: its blobs are gone, its personal fields removed. */
+  deidentifiedAt?: string;
 }
 
 export function queuedImage(fields: { id: string; partitionKey: string; source: ImageSource; batchId?: string; itemIndex?: number }, now = new Date()): ImageDocument {

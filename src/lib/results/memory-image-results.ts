@@ -1,4 +1,4 @@
-import { memoryPage } from '../memory-page';
+import { memoryExpired, memoryPage } from '../memory-page';
 import type { ImageDocument } from './image-document';
 import type { ImageFilter, ImagePage, ImageResults } from './result-store';
 
@@ -48,6 +48,10 @@ export class MemoryImageResults implements ImageResults {
       )
       .sort(newestFirst);
     return memoryPage(matching, newestFirst, ({ createdAt, partitionKey, id }) => ({ createdAt, partitionKey, id }), page.limit, page.continuationToken);
+  }
+
+  async listExpired(before: string, after: string | undefined, limit: number): Promise<ImageDocument[]> {
+    return memoryExpired(this.documents(), (d) => d.createdAt, before, after, limit);
   }
 
   /** Not part of the port: every document (copies), for MemoryBatchStore's queries over a batch's items. */

@@ -27,4 +27,9 @@ export interface ImageResults {
   upsert(doc: ImageDocument): Promise<void>;
   /** Newest first (createdAt descending), at most `limit` a page. */
   list(filter: ImageFilter, page: { limit: number; continuationToken?: string }): Promise<ImagePage>;
+  /**
+   * For the retention sweep: images created before `before` and not yet de-identified, oldest first, at most `limit`,
+   * those created after `after` (keyset paging) when given.
+   */
+  listExpired(before: string, after: string | undefined, limit: number): Promise<ImageDocument[]>;
 }

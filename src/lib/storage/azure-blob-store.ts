@@ -47,7 +47,17 @@ export class AzureBlobStore implements BlobStore {
 
   async *list(container: string, prefix?: string): AsyncIterable<BlobListing> {
     for await (const blob of this.service.getContainerClient(container).listBlobsFlat({ prefix })) {
-      yield { name: blob.name, etag: blob.properties.etag ?? '' };
+      yield { name: blob.name, etag: blob.properties.etag ?? '', createdOn: blob.properties.createdOn ?? blob.properties.lastModified };
+    }
+  }
+
+  async delete(container: string, name: string): Promise<boolean> {
+    try {
+      // deleteIfExists answers false for a missing blob, but still throws for a missing container.
+      return (await this.service.getContainerClient(container).getBlobClient(name).deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return false;
+      throw error;
     }
   }
 }

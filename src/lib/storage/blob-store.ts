@@ -8,6 +8,8 @@ export interface StoredBlob {
 export interface BlobListing {
   name: string;
   etag: string;
+  /** When the blob was created (the retention sweep counts from creation, as the lifecycle rule does). */
+  createdOn: Date;
 }
 
 /** Port for blob storage: Azure Blob Storage in Azure, Azurite locally, MemoryBlobStore in fault-injection tests. */
@@ -22,4 +24,6 @@ export interface BlobStore {
   exists(container: string, name: string): Promise<boolean>;
   /** In name order. */
   list(container: string, prefix?: string): AsyncIterable<BlobListing>;
+  /** Deletes the blob with its snapshots; false when there was none. */
+  delete(container: string, name: string): Promise<boolean>;
 }

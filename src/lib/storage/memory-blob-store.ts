@@ -9,7 +9,7 @@ const containerNotFound = (container: string) => Object.assign(new Error(`The co
  * on every write, name-ordered listings, writes to a missing container fail.
  */
 export class MemoryBlobStore implements BlobStore {
-  private readonly containers = new Map<string, Map<string, StoredBlob>>();
+  private readonly containers = new Map<string, Map<string, StoredBlob & { createdOn: Date }>>();
   private version = 0;
 
   async ensureContainers(names: readonly string[]): Promise<boolean> {
@@ -21,12 +21,13 @@ export class MemoryBlobStore implements BlobStore {
   async put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void> {
     const blobs = this.containers.get(container);
     if (!blobs) throw containerNotFound(container);
-    blobs.set(name, { bytes: Buffer.from(bytes), contentType: options.contentType, metadata: { ...options.metadata }, etag: `"${++this.version}"` });
+    // An overwrite creates the blob anew, as Put Blob does.
+    blobs.set(name, { bytes: Buffer.from(bytes), contentType: options.contentType, metadata: { ...options.metadata }, etag: `"${++this.version}"`, createdOn: new Date() });
   }
 
   async get(container: string, name: string): Promise<StoredBlob | undefined> {
     const blob = this.containers.get(container)?.get(name);
-    return blob && { ...blob, bytes: Buffer.from(blob.bytes), metadata: { ...blob.metadata } };
+    return blob && { bytes: Buffer.from(blob.bytes), contentType: blob.contentType, metadata: { ...blob.metadata }, etag: blob.etag };
   }
 
   async exists(container: string, name: string): Promise<boolean> {
@@ -39,12 +40,11 @@ export class MemoryBlobStore implements BlobStore {
     const names = [...blobs.keys()].filter((name) => name.startsWith(prefix)).sort();
     for (const name of names) {
       const blob = blobs.get(name);
-      if (blob) yield { name, etag: blob.etag };
+      if (blob) yield { name, etag: blob.etag, createdOn: blob.createdOn };
     }
   }
 
-  /** Not part of the port: lets a test lose a blob, as a lifecycle rule or an operator would. */
-  delete(container: string, name: string): void {
-    this.containers.get(container)?.delete(name);
+  async delete(container: string, name: string): Promise<boolean> {
+    return this.containers.get(container)?.delete(name) ?? false;
   }
 }
