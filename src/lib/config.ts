@@ -19,6 +19,8 @@ export const APP_SETTINGS = {
   BATCH_RECEIVE_TIMEOUT: { scope: 'azure', description: 'Seconds without a new record after which a batch still receiving is closed: missing items fail as "never received" and what arrived is processed.', default: '1800' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
+  ANALYTICS_STORAGE: { scope: 'azure', description: 'Storage account (Data Lake Storage Gen2 in Azure) whose analytics container receives the Parquet exports: a connection string, or identity-based via ANALYTICS_STORAGE__blobServiceUri / __accountName + __credential + __clientId. Unset: the analytics container of AzureWebJobsStorage.' },
+  DUPLICATE_HASH_DISTANCE: { scope: 'azure', description: 'Perceptual hashes differing in at most this many bits (0-4) make near-duplicates, in batch summaries, facts and GET /api/images/{id}/similar.', default: '4' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
@@ -54,6 +56,9 @@ export interface Config {
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
+  /** Unset: exports go to the analytics container of `storage`. */
+  analyticsStorage?: Connection;
+  duplicateHashDistance: number;
   local: {
     port: number;
     storagePath?: string;
@@ -157,6 +162,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (storage?.kind === 'connectionString') {
     checkConnectionString('AzureWebJobsStorage', storage.value, [['AccountName', 'AccountKey'], ['BlobEndpoint', 'SharedAccessSignature']], 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;');
   }
+  const analyticsStorage = connection(env, 'ANALYTICS_STORAGE', {
+    blobServiceUri: identity,
+    accountName: (account) => `https://${account}.blob.core.windows.net`,
+  });
+  if (analyticsStorage?.kind === 'connectionString') {
+    checkConnectionString('ANALYTICS_STORAGE', analyticsStorage.value, [['AccountName', 'AccountKey'], ['BlobEndpoint', 'SharedAccessSignature']], 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;');
+  }
   const cosmos = connection(env, 'COSMOS_CONNECTION', { accountEndpoint: identity });
   if (cosmos?.kind === 'connectionString') {
     checkConnectionString('COSMOS_CONNECTION', cosmos.value, [['AccountEndpoint', 'AccountKey']], 'AccountEndpoint=https://...;AccountKey=...;');
@@ -183,6 +195,9 @@ export function loadConfig(env: Env = process.env): Config {
     callbackAllowedHosts,
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
+    analyticsStorage,
+    // 4 = MAX_DUPLICATE_DISTANCE of images/near-duplicates.ts (a layer above this one; test/unit/config.test.ts ties them).
+    duplicateHashDistance: integer(env, 'DUPLICATE_HASH_DISTANCE', 0, 4),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

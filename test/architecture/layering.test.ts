@@ -14,6 +14,7 @@ const RANKS: Record<string, number> = {
   orchestration: 5,
   batch: 4,
   processing: 4,
+  analytics: 3.5, // facts, aggregates, exports: built from results/ and images/, recorded by processing/ and orchestration/
   results: 3,
   storage: 3,
   images: 2,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordImageEnd, recorderOf } from '../analytics/record';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validateImage } from '../images/validate';
 import { BLOB_CONTAINERS } from '../names';
@@ -56,7 +57,11 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   try {
     await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source) });
   } catch (error) {
-    await services.images.upsert(failedImage(queued, 'The upload could not be stored.', services.engine.name)).catch(() => undefined);
+    const failed = failedImage(queued, 'The upload could not be stored.', services.engine.name);
+    await services.images
+      .upsert(failed)
+      .then(() => recordImageEnd(recorderOf(services), failed))
+      .catch(() => undefined);
     throw error;
   }
   const base = apiBase(request);

@@ -1,3 +1,4 @@
+import { recordImageEnd, recorderOf } from '../analytics/record';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
@@ -10,7 +11,7 @@ import { imageIdForBlob, sourceFromBlob } from './upload-blob';
  * processed again, and a bad image ends as `failed` without throwing, so the trigger never retries or loops on it.
  * Infrastructure errors do throw, so the host retries them.
  */
-export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
+export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits' | 'analytics' | 'config'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
   const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
   if (!blob) {
     log.warn(`uploads/${name} no longer exists; nothing to process`);
@@ -23,11 +24,14 @@ export async function processUpload(services: Pick<Services, 'blobs' | 'images' 
   const source = existing?.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
   if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
     log.info(`image ${id} already ${existing.status}; skipping`);
+    // Recorded already, unless the first delivery stopped between the two writes: then this records it.
+    await recordImageEnd(recorderOf(services), existing);
     return existing;
   }
   const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
   await services.images.upsert(doc);
   const final = await completeImage(services, doc, blob.bytes, log);
   await services.images.upsert(final);
+  await recordImageEnd(recorderOf(services), final);
   return final;
 }
