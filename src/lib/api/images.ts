@@ -70,7 +70,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   return json(isTerminal(result.status) ? 200 : 202, imageView(result, base), { location });
 }
 
-async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
+export async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
   const id = request.params.id ?? '';
   if (!isImageId(id)) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { statsFrom } from '../analytics/stats';
+import { BATCH_ID_PATTERN } from '../batch/record';
+import { badRequest } from '../problem';
+import type { Services } from '../services';
+import { json, type ApiRequest, type ApiResponse } from './http';
+
+const DAY_MS = 86_400_000;
+/** Days a request may span: a year of day aggregates is a few hundred small documents. */
+export const MAX_STATS_DAYS = 366;
+/** Without `from` and `to` (and without `batch`): the last 30 days, today included. */
+const DEFAULT_DAYS = 30;
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+  .refine((value) => new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'is not a calendar date');
+
+/** GET /api/stats' query (zod, so the OpenAPI document can describe it). `code` is the function key in Azure. */
+export const statsQuery = z
+  .object({
+    from: day.optional().describe('first UTC day, inclusive (YYYY-MM-DD)'),
+    to: day.optional().describe('last UTC day, exclusive (YYYY-MM-DD)'),
+    batch: z.string().regex(BATCH_ID_PATTERN, 'is not a valid batch id').optional().describe("only this batch's images"),
+    code: z.string().optional(),
+  })
+  .strict();
+
+const addDays = (value: string, days: number) => new Date(Date.parse(`${value}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+export function readStatsQuery(url: URL, today = new Date()): { from?: string; to?: string; batchId?: string } {
+  const parsed = statsQuery.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) {
+    throw badRequest(parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')} ${issue.message}` : issue.message)).join('; ') + '.', 'invalid-query');
+  }
+  const { batch: batchId } = parsed.data;
+  let { from, to } = parsed.data;
+  // A batch is a handful of days at most: without bounds, all of them.
+  if (!batchId || from || to) {
+    to ??= addDays(from ?? today.toISOString().slice(0, 10), from ? DEFAULT_DAYS : 1);
+    from ??= addDays(to, -DEFAULT_DAYS);
+  }
+  if (from && to && from >= to) throw badRequest(`from (${from}) must be before to (${to}).`, 'invalid-query');
+  if (from && to && (Date.parse(to) - Date.parse(from)) / DAY_MS > MAX_STATS_DAYS) throw badRequest(`from and to may span at most ${MAX_STATS_DAYS} days.`, 'invalid-query');
+  return { from, to, batchId };
+}
+
+/**
+ * GET /api/stats: counts by status, format and day, processing-time percentiles, histograms, the duplicate rate and
+ * the top failure reasons, from the day (or batch) aggregates: one small document per day, never a scan of images.
+ */
+export async function getStats(request: ApiRequest, services: Services): Promise<ApiResponse> {
+  const filter = readStatsQuery(new URL(request.url));
+  const aggregates = await services.analytics.aggregates(filter);
+  return json(200, { from: filter.from ?? null, to: filter.to ?? null, batch: filter.batchId ?? null, ...statsFrom(aggregates) });
+}
