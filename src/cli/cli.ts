@@ -1,4 +1,6 @@
+import { runAnalyticsCommand } from './analytics-command';
 import { runBridgeCommand } from './bridge-command';
+import { runExportCommand } from './export-command';
 import { processIo, type CliIo } from './cli-io';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
@@ -10,12 +12,16 @@ const USAGE = `Usage: image-pipeline <command> [options]
   send      Send files as one batch of Kafka records (image-pipeline send --help)
   bridge    Forward an in-house Kafka topic to Event Hubs (image-pipeline bridge --help)
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
+  export    Write the analytics facts as Parquet (image-pipeline export --help)
+  analytics Query the Parquet exports with DuckDB (image-pipeline analytics --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
+  export: (argv, io) => runExportCommand(argv, io),
+  analytics: (argv, io) => runAnalyticsCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

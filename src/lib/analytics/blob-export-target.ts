@@ -9,5 +9,8 @@ export function blobExportTarget(blobs: BlobStore, container: string): ExportTar
     describe: `blob container ${container}`,
     write: (path, bytes) => blobs.put(container, path, bytes, { contentType: CONTENT_TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream' }),
     read: async (path) => (await blobs.get(container, path))?.bytes,
+    async *list(prefix) {
+      for await (const blob of blobs.list(container, prefix)) yield blob.name;
+    },
   };
 }

@@ -7,6 +7,8 @@ export interface ExportTarget {
   /** Creates or replaces the file at `path` ("facts/date=2024-05-01/part-0.parquet") in one write. */
   write(path: string, bytes: Buffer): Promise<void>;
   read(path: string): Promise<Buffer | undefined>;
+  /** Paths under a prefix, in name order. */
+  list(prefix: string): AsyncIterable<string>;
   /** Where it is, for messages. */
   describe: string;
 }

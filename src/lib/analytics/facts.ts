@@ -1,4 +1,5 @@
 import type { PaletteColour } from '../images/analysis';
+import { MIME_TYPES, type ImageFormat } from '../images/sniff';
 import { degenerateReason, hashBands, isPerceptualHash } from '../images/near-duplicates';
 import type { ImageDocument } from '../results/image-document';
 import { failureCategory, type FailureCategory } from './failure-category';
@@ -91,6 +92,8 @@ export const imageFactId = (imageId: string) => `image:${imageId}`;
 export const batchFactId = (batchId: string) => `batch:${batchId}`;
 export const dayOf = (iso: string) => iso.slice(0, 10);
 
+const formatOfMime = (mime: string | undefined) => (Object.entries(MIME_TYPES).find(([, type]) => type === mime)?.[0] as ImageFormat | undefined) ?? null;
+
 const between = (from?: string, to?: string) => (from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null);
 
 /** The fact of an ended image, before its near-duplicate group is known. */
@@ -109,7 +112,8 @@ export function imageFact(doc: ImageDocument, now = new Date()): ImageFact {
     batchId: doc.batchId ?? null,
     status: doc.status,
     failureCategory: doc.status === 'failed' ? failureCategory(doc.error?.reason ?? '') : null,
-    format: m?.format ?? null,
+    // A failed image has no metadata; the type sniffed at upload still says what it was.
+    format: m?.format ?? formatOfMime(doc.source.contentType),
     width: m?.width ?? null,
     height: m?.height ?? null,
     megapixels: m ? Math.round((m.width * m.height) / 1e4) / 100 : null,

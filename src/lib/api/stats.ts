@@ -14,7 +14,7 @@ const DEFAULT_DAYS = 30;
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
-  .refine((value) => new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'is not a calendar date');
+  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'is not a calendar date');
 
 /** GET /api/stats' query (zod, so the OpenAPI document can describe it). `code` is the function key in Azure. */
 export const statsQuery = z
