@@ -12,6 +12,7 @@ import { runAnalyticsCommand } from '../../src/cli/analytics-command';
 import { runExportCommand } from '../../src/cli/export-command';
 import { SAVED_QUERIES } from '../../src/cli/analytics-queries';
 import { HISTOGRAMS } from '../../src/lib/analytics/counters';
+import { processUpload } from '../../src/lib/processing/process-upload';
 import type { ImageDocument } from '../../src/lib/results/image-document';
 import { waitForBatch } from '../batch/host';
 import { startTestHost } from '../integration/local-host';
@@ -162,7 +163,6 @@ describe('analytics from uploads and a batch', () => {
     expect(batch.byStatus).toEqual({ succeeded: 2, failed: 1 });
 
     // Counted once however often completion is recorded again (a redelivered blob event).
-    const { processUpload } = await import('../../src/lib/processing/process-upload');
     await processUpload(host.services, named.a.id, host.log);
     expect(((await (await fetch(`${host.apiUrl}/stats?from=${today}&to=${tomorrow}`)).json()) as StatsBody).byStatus).toEqual({ succeeded: 7, failed: 2 });
   });
