@@ -13,15 +13,28 @@ param secondaryZoneRedundant bool
 param autoscaleMaxThroughput int
 param vnetEnabled bool
 
-// Container names and partition keys mirror the code; test/infra checks them.
+// Container names and partition keys mirror the code; test/infra checks them. analyticalStorageTtl: -1 keeps items in
+// the analytical store indefinitely; null leaves it off. facts (de-identified, kept long term) is what analysts read.
 var containers = [
   {
     name: 'images'
     partitionKeyPath: '/partitionKey'
+    analyticalStorageTtl: -1
   }
   {
     name: 'batches'
     partitionKeyPath: '/id'
+    analyticalStorageTtl: -1
+  }
+  {
+    name: 'facts'
+    partitionKeyPath: '/day'
+    analyticalStorageTtl: -1
+  }
+  {
+    name: 'stats'
+    partitionKeyPath: '/id'
+    analyticalStorageTtl: null // counters the API reads; nothing for analysts
   }
 ]
 
@@ -69,6 +82,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
     publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    // Fabric mirroring reaches a private account through the Azure services bypass (infra/README.md "Analytics").
+    networkAclBypass: vnetEnabled ? 'AzureServices' : 'None'
   }
 }
 
@@ -96,7 +111,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           kind: 'Hash'
           version: 2
         }
-        analyticalStorageTtl: -1 // keep every item in the analytical store indefinitely
+        analyticalStorageTtl: container.analyticalStorageTtl
       }
       options: {
         autoscaleSettings: {

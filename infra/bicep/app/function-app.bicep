@@ -30,6 +30,8 @@ param callbackAllowedHosts string
 @secure()
 param continuationTokenKey string
 param batchReceiveTimeoutSeconds int
+param analyticsBlobEndpoint string
+param duplicateHashDistance int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -134,6 +136,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTINUATION_TOKEN_KEY: continuationTokenKey
     // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
     BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
+    // Analytics: the Parquet exports' Data Lake account, and the near-duplicate distance
+    ANALYTICS_STORAGE__blobServiceUri: analyticsBlobEndpoint
+    ANALYTICS_STORAGE__credential: 'managedidentity'
+    ANALYTICS_STORAGE__clientId: identityClientId
+    DUPLICATE_HASH_DISTANCE: string(duplicateHashDistance)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
