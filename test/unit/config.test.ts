@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       callbackAllowedHosts: [],
       continuationTokenKey: undefined,
       batchReceiveTimeoutSeconds: 1800,
+      analyticsStorage: undefined,
+      duplicateHashDistance: 4,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
