@@ -62,7 +62,7 @@ async function show() {
   status.textContent = 'Loading…';
   history.replaceState(history.state, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
   try {
-    const stats = await api(`stats${params.size ? `?${params}` : ''}`);
+    const { body: stats } = await api(`stats${params.size ? `?${params}` : ''}`);
     render(stats);
     status.textContent = `${stats.images} images${stats.batch ? ` in batch ${stats.batch}` : ''}${stats.from ? ` from ${stats.from} to ${addDays(stats.to, -1)}` : ''}.`;
   } catch (failure) {
