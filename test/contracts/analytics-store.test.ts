@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyticsStore, StoredFact } from '../../src/lib/analytics/analytics-store';
 import { CosmosAnalyticsStore } from '../../src/lib/analytics/cosmos-analytics-store';
-import { batchFact, imageFact } from '../../src/lib/analytics/facts';
+import { batchFact, imageFact, type ImageFact } from '../../src/lib/analytics/facts';
 import { MemoryAnalyticsStore } from '../../src/lib/analytics/memory-analytics-store';
 import { queuedImage, type ImageDocument } from '../../src/lib/results/image-document';
 import { startCosmosStandIn, type CosmosStandIn } from '../../src/local/cosmos-standin';
@@ -95,7 +95,7 @@ describe.each(adapters)('AnalyticsStore contract: %s', (_name, create) => {
     for await (const page of store.factsOfDay('image', '2024-05-01')) pages.push(page.length);
     expect(pages.reduce((a, b) => a + b, 0)).toBe(1005);
     expect(Math.max(...pages)).toBeLessThanOrEqual(1000);
-    const near = fact('near', '2024-05-03', '3c5a9f0e1b2d5d7b');
+    const near = fact('near', '2024-05-03', '3c5a9f0e1b2d5d7b') as ImageFact;
     const bands = [near.hashBand0, near.hashBand1, near.hashBand2, near.hashBand3, near.hashBand4] as number[];
     expect((await store.sharingBand(bands)).map((f) => f.id).sort()).toEqual(['image:i0', 'image:other-day']);
   });

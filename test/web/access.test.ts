@@ -125,12 +125,12 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
 
   it('fits a phone width without sideways scrolling', async () => {
     const phone = await browser.newContext(VIEWPORTS.phone);
-    for (const file of ['index.html', 'upload.html', 'batch.html', 'results.html']) {
+    for (const file of ['index.html', 'upload.html', 'batch.html', 'results.html', 'insights.html']) {
       const page = await newPage(phone);
       await page.goto(`${host.webUrl}${file}`);
       await page.waitForLoadState('networkidle');
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), file).toBe(true);
-      if (file === 'index.html' || file === 'batch.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
+      if (file === 'index.html' || file === 'batch.html' || file === 'insights.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
       await page.close();
     }
   });

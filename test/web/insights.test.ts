@@ -5,15 +5,15 @@ import { browserSkipReason, launchChromium, lowContrast, newPage, screenshot, st
 
 if (browserSkipReason) console.warn(`test/web/insights.test.ts: ${browserSkipReason}`);
 
+// Its phone width is checked with the other pages in access.test.ts.
 describe.skipIf(Boolean(browserSkipReason))('Insights page in Chromium', () => {
   let host: WebHost;
   let browser: Browser;
   let desktop: BrowserContext;
-  let phone: BrowserContext;
 
   beforeAll(async () => {
     [host, browser] = await Promise.all([startWebHost(), launchChromium()]);
-    [desktop, phone] = await Promise.all([browser.newContext(VIEWPORTS.desktop), browser.newContext(VIEWPORTS.phone)]);
+    desktop = await browser.newContext(VIEWPORTS.desktop);
     // Three processed images and one that fails, through the API.
     for (const [format, width] of [['png', 300], ['jpeg', 640], ['webp', 200]] as const) {
       const body = new FormData();
@@ -64,15 +64,6 @@ describe.skipIf(Boolean(browserSkipReason))('Insights page in Chromium', () => {
     await page.getByLabel('Batch id').fill('not a batch');
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/batch is not a valid batch id/);
-    expect(page.problems).toEqual([]);
-  });
-
-  it('fits a phone: no sideways scrolling', async () => {
-    const page = await newPage(phone);
-    await page.goto(`${host.webUrl}insights.html`);
-    await page.locator('#insights:not([hidden])').waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-    await screenshot(page, 'insights-phone');
     expect(page.problems).toEqual([]);
   });
 });
