@@ -249,7 +249,7 @@ function renderSummary(batch, items) {
 
   const duplicates = h('section', { class: 'card', 'aria-labelledby': 'duplicates-heading' }, h('h3', { id: 'duplicates-heading' }, `Duplicate groups (${s.duplicateGroups.length})`));
   if (s.duplicateGroups.length) {
-    duplicates.append(h('p', { class: 'hint' }, 'Images with the same perceptual hash: the same picture, whatever the file format or size.'));
+    duplicates.append(h('p', { class: 'hint' }, 'Near-duplicates: perceptual hashes that differ in a few bits at most, so the same picture resized or re-encoded, whatever the file format.'));
     for (const group of s.duplicateGroups) {
       duplicates.append(
         h('h4', {}, `${group.items.length} images · hash `, h('code', {}, group.perceptualHash)),
