@@ -1,6 +1,4 @@
-import { runAnalyticsCommand } from './analytics-command';
 import { runBridgeCommand } from './bridge-command';
-import { runExportCommand } from './export-command';
 import { processIo, type CliIo } from './cli-io';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
@@ -20,8 +18,10 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
-  export: (argv, io) => runExportCommand(argv, io),
-  analytics: (argv, io) => runAnalyticsCommand(argv, io),
+  // Operator commands load on use: they find the local host's stores through src/local, which the deployment
+  // package leaves out, so the packaged CLI (smoke) must not load them.
+  export: async (argv, io) => (await import('./export-command.js')).runExportCommand(argv, io),
+  analytics: async (argv, io) => (await import('./analytics-command.js')).runAnalyticsCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

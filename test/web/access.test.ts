@@ -106,8 +106,8 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to content');
     expect(await page.locator('.skip-link').evaluate((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= 0)).toBe(true);
-    // Skip link, brand, three nav links, then the file input inside the drop zone.
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    // Skip link, brand, four nav links, then the file input inside the drop zone.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
     expect((await focused()).id).toBe('file');
     expect(await page.locator('#dropzone').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
     await screenshot(page, 'upload-keyboard-focus-desktop');
