@@ -244,4 +244,16 @@ describe('analytics from uploads and a batch', () => {
     expect(results['duplicate-rate']).toMatch(/^2\s+8\s+0\.25\s+2$/m);
     expect(results['success-by-format']).toMatch(/png\s+4\s+0\.75/); // flat-1, flat-2, c-copy, broken (sniffed as PNG)
   });
+
+  it("exports the changed days into the local host's analytics container, where analytics finds them", async () => {
+    const port = String(new URL(host.apiUrl).port);
+    let text = '';
+    const io = { out: (t: string) => (text += t), err: (t: string) => (text += t) };
+    expect(await runExportCommand(['--local-port', port], io, {})).toBe(0);
+    expect(text).toContain(`${today}: 10 images, 1 batches`);
+    text = '';
+    expect(await runAnalyticsCommand(['--saved', 'daily-volume', '--local-port', port], io, {})).toBe(0);
+    expect(text).toContain('Read 2 file(s) from blob container analytics');
+    expect(text).toMatch(new RegExp(`${today}\\s+10\\s+8\\s+2`));
+  });
 });
