@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 
 /** A small seeded PRNG (mulberry32), so every run benchmarks the same pictures. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -44,4 +44,35 @@ export async function photoLike(width: number, height: number, format: 'jpeg' | 
     .toBuffer();
   const picture = sharp(grain, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg), blend: 'soft-light' }]);
   return format === 'jpeg' ? picture.jpeg({ quality: 85 }).toBuffer() : picture.png().toBuffer();
+}
+
+/**
+ * A different picture for every seed: a gradient in a random direction and colours, three to six large shapes at
+ * random places, scattered small ones and grain. For the near-duplicate measurements, where photoLike's fixed
+ * layout would make every seed look alike.
+ */
+export async function variedPhoto(width: number, height: number, seed: number): Promise<Buffer> {
+  const next = random(seed * 7919 + 17);
+  const hsl = () => `hsl(${Math.round(next() * 360)},${Math.round(25 + next() * 60)}%,${Math.round(15 + next() * 65)}%)`;
+  const [x1, y1] = [next(), next()];
+  const big = Array.from({ length: 3 + Math.floor(next() * 4) }, () => {
+    const [x, y, w, h] = [next() * width, next() * height, (0.15 + next() * 0.4) * width, (0.15 + next() * 0.4) * height];
+    return next() < 0.5
+      ? `<rect x="${(x - w / 2).toFixed(1)}" y="${(y - h / 2).toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${hsl()}" transform="rotate(${Math.round(next() * 90 - 45)} ${x.toFixed(1)} ${y.toFixed(1)})"/>`
+      : `<ellipse cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" rx="${(w / 2).toFixed(1)}" ry="${(h / 2).toFixed(1)}" fill="${hsl()}"/>`;
+  }).join('');
+  const small = Array.from({ length: 40 }, () => {
+    const [x, y, r] = [next() * width, next() * height, (0.005 + next() * 0.03) * Math.min(width, height)];
+    return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r.toFixed(1)}" fill="${hsl()}" opacity="0.7"/>`;
+  }).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="g" x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${(1 - x1).toFixed(2)}" y2="${(1 - y1).toFixed(2)}">
+      <stop offset="0" stop-color="${hsl()}"/><stop offset="1" stop-color="${hsl()}"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/>${big}${small}
+  </svg>`;
+  const grain = await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+    .blur(1.2)
+    .raw()
+    .toBuffer();
+  return sharp(grain, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg), blend: 'soft-light' }]).jpeg({ quality: 90 }).toBuffer();
 }

@@ -1,5 +1,5 @@
 /* global document, location, history, FormData, File */
-import { api, dropTarget, isTransient, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, svg, upload } from './common.js';
+import { api, barChart, dropTarget, isTransient, formatBytes, formatDate, formatMs, h, imagePath, markCurrentPage, showImage, sleep, statusBadge, upload } from './common.js';
 
 markCurrentPage();
 
@@ -204,38 +204,6 @@ async function follow(id) {
 
 // ---- Summary ----------------------------------------------------------------------------------------------------
 
-/** A horizontal bar chart as inline SVG, with its numbers in the accessible name and as text on the bars. */
-function barChart(title, data, format = String) {
-  const width = 360;
-  const label = 112;
-  const row = 28;
-  const height = data.length * row + 8;
-  const max = Math.max(1, ...data.map(([, value]) => value));
-  const description = `${title}: ${data.map(([name, value]) => `${name} ${format(value)}`).join(', ') || 'none'}`;
-  return h(
-    'figure',
-    { class: 'chart-figure' },
-    h('figcaption', {}, title),
-    svg(
-      'svg',
-      { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': description },
-      svg('title', {}, description),
-      svg('line', { class: 'axis', x1: label, x2: label, y1: 0, y2: height }),
-      data.map(([name, value], i) => {
-        const y = i * row + 4;
-        const barWidth = ((width - label - 64) * value) / max;
-        return svg(
-          'g',
-          {},
-          svg('text', { x: label - 8, y: y + row / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, name),
-          svg('rect', { class: 'bar', x: label, y: y + 3, width: Math.max(value > 0 ? 2 : 0, barWidth), height: row - 8, rx: 3 }),
-          svg('text', { x: label + barWidth + 6, y: y + row / 2, 'dominant-baseline': 'middle' }, format(value)),
-        );
-      }),
-    ),
-  );
-}
-
 function thumbnailFigure(item, index) {
   const name = item?.source?.fileName || `#${index}`;
   const img = h('img', { alt: `Thumbnail of ${name}`, width: 128, height: 96, loading: 'lazy' });
@@ -281,7 +249,7 @@ function renderSummary(batch, items) {
 
   const duplicates = h('section', { class: 'card', 'aria-labelledby': 'duplicates-heading' }, h('h3', { id: 'duplicates-heading' }, `Duplicate groups (${s.duplicateGroups.length})`));
   if (s.duplicateGroups.length) {
-    duplicates.append(h('p', { class: 'hint' }, 'Images with the same perceptual hash: the same picture, whatever the file format or size.'));
+    duplicates.append(h('p', { class: 'hint' }, 'Near-duplicates: perceptual hashes that differ in a few bits at most, so the same picture resized or re-encoded, whatever the file format.'));
     for (const group of s.duplicateGroups) {
       duplicates.append(
         h('h4', {}, `${group.items.length} images · hash `, h('code', {}, group.perceptualHash)),

@@ -161,6 +161,38 @@ export async function showImage(img, path) {
   if (previous) URL.revokeObjectURL(previous);
 }
 
+/** A horizontal bar chart as inline SVG, with its numbers in the accessible name and as text on the bars. */
+export function barChart(title, data, format = String) {
+  const width = 360;
+  const label = 112;
+  const row = 28;
+  const height = data.length * row + 8;
+  const max = Math.max(1, ...data.map(([, value]) => value));
+  const description = `${title}: ${data.map(([name, value]) => `${name} ${format(value)}`).join(', ') || 'none'}`;
+  return h(
+    'figure',
+    { class: 'chart-figure' },
+    h('figcaption', {}, title),
+    svg(
+      'svg',
+      { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': description },
+      svg('title', {}, description),
+      svg('line', { class: 'axis', x1: label, x2: label, y1: 0, y2: height }),
+      data.map(([name, value], i) => {
+        const y = i * row + 4;
+        const barWidth = ((width - label - 64) * value) / max;
+        return svg(
+          'g',
+          {},
+          svg('text', { x: label - 8, y: y + row / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, name),
+          svg('rect', { class: 'bar', x: label, y: y + 3, width: Math.max(value > 0 ? 2 : 0, barWidth), height: row - 8, rx: 3 }),
+          svg('text', { x: label + barWidth + 6, y: y + row / 2, 'dominant-baseline': 'middle' }, format(value)),
+        );
+      }),
+    ),
+  );
+}
+
 /** Marks the current page in the navigation. */
 export function markCurrentPage() {
   const page = location.pathname.split('/').pop() || 'index.html';

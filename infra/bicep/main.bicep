@@ -39,6 +39,9 @@ param principalId string = deployer().objectId
 @description('Kind of principal principalId is. Default: derived from the deployer. Set it when principalId names someone else.')
 param principalType string = empty(deployer().userPrincipalName) ? 'ServicePrincipal' : 'User'
 
+@description('Object id of the Entra group of analysts: Storage Blob Data Reader on the analytics container and a Cosmos DB data-plane role with readMetadata and readAnalytics on the facts container, for Fabric mirroring. Empty: none.')
+param analystsGroupObjectId string = ''
+
 @description('Object ids of batch producers (CLI users, in-house Kafka producers, the in-house bridge or MirrorMaker 2): Azure Event Hubs Data Sender on the batch hub and Storage Blob Data Contributor on the batches container only. Empty: none.')
 param producerPrincipalIds array = []
 
@@ -158,6 +161,11 @@ param continuationTokenKey string = newGuid()
 @description('BATCH_RECEIVE_TIMEOUT app setting: seconds without a new record before a receiving batch is closed and processed with what arrived.')
 param batchReceiveTimeoutSeconds int = 1800
 
+@minValue(0)
+@maxValue(4)
+@description('DUPLICATE_HASH_DISTANCE app setting: perceptual hashes within this many bits are near-duplicates (0-4).')
+param duplicateHashDistance int = 4
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -228,6 +236,9 @@ var tags = {
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+// The Parquet exports' Data Lake Storage Gen2 account (app/analytics-storage.bicep says why it is a second account).
+var analyticsStorageAccountName = '${abbrs.storageStorageAccounts}dl${take(resourceToken, 20)}'
+var analyticsContainerName = 'analytics'
 var cosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
 var eventHubsNamespaceName = '${abbrs.eventHubNamespaces}${resourceToken}'
 // app/eventhubs.bicep names the geo-DR secondary '<namespace>-secondary'
@@ -297,6 +308,19 @@ module storage 'app/storage.bicep' = {
     softDeleteRetentionDays: blobSoftDeleteRetentionDays
     vnetEnabled: vnetEnabled
     logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
+  }
+}
+
+module analyticsStorage 'app/analytics-storage.bicep' = {
+  name: 'analyticsStorage'
+  scope: rg
+  params: {
+    name: analyticsStorageAccountName
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    containerName: analyticsContainerName
+    vnetEnabled: vnetEnabled
   }
 }
 
@@ -394,6 +418,7 @@ module privateEndpoints 'app/private-endpoints.bicep' = if (vnetEnabled) {
     storageAccountId: storage.outputs.id
     cosmosAccountId: cosmos.outputs.id
     eventHubsNamespaceId: eventHubs.outputs.id
+    analyticsStorageAccountId: analyticsStorage.outputs.id
   }
 }
 
@@ -431,6 +456,8 @@ module functionApp 'app/function-app.bicep' = {
     continuationTokenKey: continuationTokenKey
     batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
     retentionDays: retentionDays
+    analyticsBlobEndpoint: analyticsStorage.outputs.blobEndpoint
+    duplicateHashDistance: duplicateHashDistance
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [
@@ -455,9 +482,11 @@ module rbac 'app/rbac.bicep' = {
     eventHubsNamespaceName: eventHubsNamespaceName
     eventHubsSecondaryNamespaceName: eventHubsSecondaryNamespaceName
     applicationInsightsName: appInsightsName
+    analyticsStorageAccountName: analyticsStorageAccountName
   }
   dependsOn: [
     storage
+    analyticsStorage
     cosmos
     eventHubs
     appInsights
@@ -479,6 +508,25 @@ module producerRbac 'app/producer-rbac.bicep' = {
   dependsOn: [
     storage
     eventHubs
+  ]
+}
+
+// Analysts read the exports and (Fabric mirroring) the facts container; nothing else.
+module analystRbac 'app/analyst-rbac.bicep' = if (!empty(analystsGroupObjectId)) {
+  name: 'analystRbac'
+  scope: rg
+  params: {
+    analystsGroupObjectId: analystsGroupObjectId
+    // Names known when the deployment starts (not module outputs), so that what-if can predict the role assignments.
+    analyticsStorageAccountName: analyticsStorageAccountName
+    analyticsContainerName: analyticsContainerName
+    cosmosAccountName: cosmosAccountName
+    cosmosDatabaseName: cosmosDatabaseName
+    factsContainerName: 'facts'
+  }
+  dependsOn: [
+    analyticsStorage
+    cosmos
   ]
 }
 
@@ -572,5 +620,7 @@ output EVENTHUB_FULLY_QUALIFIED_NAMESPACE string = eventHubs.outputs.fullyQualif
 output EVENTHUB_NAME string = eventHubs.outputs.eventHubName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connectionString
 output BATCHES_CONTAINER_NAME string = storage.outputs.batchesContainerName
+output ANALYTICS_STORAGE_ACCOUNT_NAME string = analyticsStorage.outputs.name
+output ANALYTICS_DFS_ENDPOINT string = analyticsStorage.outputs.dfsEndpoint
 output DATA_CENTRE_VPN_GATEWAY_IP string = vnetEnabled && dataCentreVpnEnabled ? vpnGateway!.outputs.gatewayPublicIp : ''
 output DATA_CENTRE_DNS_FORWARD_TO string = vnetEnabled && dataCentreDnsResolverEnabled ? dnsResolver!.outputs.inboundAddress : ''

@@ -11,14 +11,19 @@ const USAGE = `Usage: image-pipeline <command> [options]
   bridge    Forward an in-house Kafka topic to Event Hubs (image-pipeline bridge --help)
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
   sweep     Apply the retention policy to the stores now or as of a time (image-pipeline sweep --help)
+  export    Write the analytics facts as Parquet (image-pipeline export --help)
+  analytics Query the Parquet exports with DuckDB (image-pipeline analytics --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
-  // Loaded when run: it finds a local host's stores through src/local, which the deployment package leaves out.
+  // Operator commands load on use: they find the local host's stores through src/local, which the deployment
+  // package leaves out, so the packaged CLI (smoke) must not load them.
   sweep: async (argv, io) => (await import('./sweep-command.js')).runSweepCommand(argv, io),
+  export: async (argv, io) => (await import('./export-command.js')).runExportCommand(argv, io),
+  analytics: async (argv, io) => (await import('./analytics-command.js')).runAnalyticsCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

@@ -19,6 +19,8 @@ export const APP_SETTINGS = {
   BATCH_RECEIVE_TIMEOUT: { scope: 'azure', description: 'Seconds without a new record after which a batch still receiving is closed: missing items fail as "never received" and what arrived is processed.', default: '1800' },
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
+  ANALYTICS_STORAGE: { scope: 'azure', description: 'Storage account (Data Lake Storage Gen2 in Azure) whose analytics container receives the Parquet exports: a connection string, or identity-based via ANALYTICS_STORAGE__blobServiceUri / __accountName + __credential + __clientId. Unset: the analytics container of AzureWebJobsStorage.' },
+  DUPLICATE_HASH_DISTANCE: { scope: 'azure', description: 'Perceptual hashes differing in at most this many bits (0-4) make near-duplicates, in batch summaries, facts and GET /api/images/{id}/similar.', default: '4' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   APPLICATIONINSIGHTS_CONNECTION_STRING: { scope: 'azure', description: 'Application Insights: the app exports its traces, metrics and logs there with OpenTelemetry (and the Functions host its own telemetry). Unset: no Azure Monitor export.' },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { scope: 'azure', description: 'Authorization=AAD (with ClientId=...): telemetry is sent with the managed identity (Entra ID), as the resource takes no keys.' },
@@ -61,6 +63,9 @@ export interface Config {
   telemetry: TelemetrySettings;
   /** RETENTION_DAYS: 1 to MAX_RETENTION_DAYS. */
   retentionDays: number;
+  /** Unset: exports go to the analytics container of `storage`. */
+  analyticsStorage?: Connection;
+  duplicateHashDistance: number;
   local: {
     port: number;
     storagePath?: string;
@@ -187,6 +192,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (storage?.kind === 'connectionString') {
     checkConnectionString('AzureWebJobsStorage', storage.value, [['AccountName', 'AccountKey'], ['BlobEndpoint', 'SharedAccessSignature']], 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;');
   }
+  const analyticsStorage = connection(env, 'ANALYTICS_STORAGE', {
+    blobServiceUri: identity,
+    accountName: (account) => `https://${account}.blob.core.windows.net`,
+  });
+  if (analyticsStorage?.kind === 'connectionString') {
+    checkConnectionString('ANALYTICS_STORAGE', analyticsStorage.value, [['AccountName', 'AccountKey'], ['BlobEndpoint', 'SharedAccessSignature']], 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;');
+  }
   const cosmos = connection(env, 'COSMOS_CONNECTION', { accountEndpoint: identity });
   if (cosmos?.kind === 'connectionString') {
     checkConnectionString('COSMOS_CONNECTION', cosmos.value, [['AccountEndpoint', 'AccountKey']], 'AccountEndpoint=https://...;AccountKey=...;');
@@ -219,6 +231,9 @@ export function loadConfig(env: Env = process.env): Config {
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
     telemetry: loadTelemetrySettings(env),
     retentionDays,
+    analyticsStorage,
+    // 4 = MAX_DUPLICATE_DISTANCE of images/near-duplicates.ts (a layer above this one; test/unit/config.test.ts ties them).
+    duplicateHashDistance: integer(env, 'DUPLICATE_HASH_DISTANCE', 0, 4),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

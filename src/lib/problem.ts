@@ -21,7 +21,7 @@ export const PROBLEM_TYPES = {
   // Specific types.
   'malformed-request': { status: 400, title: 'Malformed Request', when: 'the HTTP request cannot be parsed: request line, percent-escapes in the path, `Host`, `Content-Length`' },
   'invalid-id': { status: 400, title: 'Invalid Id', when: 'an image or batch id that does not match its pattern' },
-  'invalid-query': { status: 400, title: 'Invalid Query Parameter', when: 'an unknown query parameter or a value out of range (`wait`, `limit`, `status`, `format`, `from`, `to`, `batch`, `updatedBefore`)' },
+  'invalid-query': { status: 400, title: 'Invalid Query Parameter', when: 'an unknown query parameter or a value out of range (`wait`, `limit`, `status`, `format`, `from`, `to`, `batch`, `updatedBefore`, `maxDistance`)' },
   'invalid-continuation-token': { status: 400, title: 'Invalid Continuation Token', when: 'a `continuationToken` this API did not issue, altered, issued for other filters, or expired: start again without it' },
   'invalid-form': { status: 400, title: 'Invalid Form', when: 'a multipart body that is malformed, or does not have the fields the endpoint needs' },
   'callback-not-allowed': { status: 400, title: 'Callback Not Allowed', when: '`callbackUrl` is not http(s), or reaches a loopback, link-local, platform or (unless allowed) private address' },
@@ -34,6 +34,7 @@ export const PROBLEM_TYPES = {
   'truncated-image': { status: 422, title: 'Truncated Image', when: 'a JPEG without its end marker, a PNG without a complete `IEND` chunk' },
   'batch-not-retryable': { status: 409, title: 'Batch Not Retryable', when: 'a retry of a batch that has not ended, or that another retry is already moving on' },
   'derivative-expired': { status: 410, title: 'Derivative Expired', when: 'the image is older than the retention policy (`RETENTION_DAYS`): its blobs were deleted and its personal metadata removed' },
+  'image-not-analysed': { status: 409, title: 'Image Not Analysed', when: 'near-duplicates of an image that has no perceptual hash (queued, processing or failed): see `imageStatus`' },
   'derivative-not-ready': { status: 404, title: 'Derivative Not Ready', when: 'the image exists but has no such derivative (yet, or it failed): see `imageStatus`' },
   'dependency-unavailable': { status: 503, title: 'Dependency Unavailable', when: 'Cosmos DB or blob storage cannot be reached (or restarted empty and is being set up again): retry after `Retry-After` seconds' },
   'batch-stream-unavailable': { status: 503, title: 'Batch Stream Unavailable', when: 'batch uploads need a batch stream (`EVENTHUB_CONNECTION`)' },

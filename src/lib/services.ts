@@ -6,10 +6,14 @@ import { ConfigError, type Config, type Connection } from './config';
 import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
 import type { ImageLimits } from './images/validate';
-import { BLOB_CONTAINERS } from './names';
+import { ANALYTICS_CONTAINER, BLOB_CONTAINERS } from './names';
 import { cosmosClient, createMissingContainers, openContainers } from './results/cosmos';
 import { CosmosImageResults } from './results/cosmos-image-results';
 import type { ImageResults } from './results/result-store';
+import type { AnalyticsStore } from './analytics/analytics-store';
+import { CosmosAnalyticsStore } from './analytics/cosmos-analytics-store';
+import { blobExportTarget } from './analytics/blob-export-target';
+import type { ExportTarget } from './analytics/export';
 import { AzureBlobStore, blobServiceClient } from './storage/azure-blob-store';
 import type { BlobStore } from './storage/blob-store';
 
@@ -19,6 +23,10 @@ export interface Services {
   blobs: BlobStore;
   images: ImageResults;
   batches: BatchStore;
+  /** Facts and the aggregates behind GET /api/stats. */
+  analytics: AnalyticsStore;
+  /** Where the Parquet exports go: the analytics container. */
+  exports: ExportTarget;
   engine: ImageEngine;
   limits: ImageLimits;
   /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
@@ -68,13 +76,21 @@ export async function createServices(config: Config): Promise<Services> {
   const containers = Object.values(BLOB_CONTAINERS);
   // Few retries at start-up, so an unreachable endpoint is reported by its own error rather than a timeout.
   const probe = new AzureBlobStore(blobServiceClient(config.storage, { retryOptions: { maxTries: 2, retryDelayInMs: 200 } }));
-  await reach('Blob storage', 'AzureWebJobsStorage', config.storage, (signal) => probe.ensureContainers(containers, signal));
+  await reach('Blob storage', 'AzureWebJobsStorage', config.storage, (signal) => probe.ensureContainers(config.analyticsStorage ? containers : [...containers, ANALYTICS_CONTAINER], signal));
+  const analyticsBlobs = config.analyticsStorage ? new AzureBlobStore(blobServiceClient(config.analyticsStorage)) : blobs;
+  if (config.analyticsStorage) {
+    const analyticsStorage = config.analyticsStorage;
+    const analyticsProbe = new AzureBlobStore(blobServiceClient(analyticsStorage, { retryOptions: { maxTries: 2, retryDelayInMs: 200 } }));
+    await reach('Analytics storage', 'ANALYTICS_STORAGE', analyticsStorage, (signal) => analyticsProbe.ensureContainers([ANALYTICS_CONTAINER], signal));
+  }
   const cosmos = await reach('Cosmos DB', 'COSMOS_CONNECTION', config.cosmos, (signal) => openContainers(client, config.cosmosDatabase, keyBased, signal));
   return {
     config,
     blobs,
     images: new CosmosImageResults(cosmos.images),
     batches: new CosmosBatchStore(cosmos),
+    analytics: new CosmosAnalyticsStore(cosmos.facts, cosmos.stats),
+    exports: blobExportTarget(analyticsBlobs, ANALYTICS_CONTAINER),
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
     batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),
@@ -83,7 +99,7 @@ export async function createServices(config: Config): Promise<Services> {
           const signal = AbortSignal.timeout(STARTUP_TIMEOUT_MS);
           const [cosmosCreated, blobsCreated] = await Promise.all([
             createMissingContainers(client, config.cosmosDatabase, signal),
-            config.storage?.kind === 'connectionString' ? blobs.ensureContainers(containers, signal) : false,
+            config.storage?.kind === 'connectionString' ? blobs.ensureContainers(config.analyticsStorage ? containers : [...containers, ANALYTICS_CONTAINER], signal) : false,
           ]);
           return cosmosCreated || blobsCreated;
         })

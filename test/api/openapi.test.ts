@@ -110,6 +110,8 @@ describe('the served document and the contract of every route', () => {
     expect((await api('/images?limit=5&format=PNG')).status).toBe(200);
     expect((await api(`/images/${id}`)).status).toBe(200);
     expect((await api(`/images/${id}/thumbnail`)).status).toBe(200);
+    expect((await api(`/images/${id}/similar`)).status).toBe(200);
+    expect((await api('/stats')).status).toBe(200);
     const form = new FormData();
     for (const name of ['a.png', 'b.png']) form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), name);
     const accepted = await api('/batches', { method: 'POST', body: form });

@@ -15,6 +15,7 @@ const RANKS: Record<string, number> = {
   privacy: 4.5, // de-identification of the domain's documents, for the sweep and anything else above
   batch: 4,
   processing: 4,
+  analytics: 3.5, // facts, aggregates, exports: built from results/ and images/, recorded by processing/ and orchestration/
   results: 3,
   storage: 3,
   images: 2,

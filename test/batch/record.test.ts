@@ -86,16 +86,19 @@ describe('summarise', () => {
     source: { container: 'batches', blob: `b/${index}`, bytes: 1000 * (index + 1), sha256: '', uploadedAt: '' },
     createdAt: '', updatedAt: '', ...fields,
   });
-  const ok = (index: number, hash: string, format: 'jpeg' | 'png', durationMs: number) =>
+  const ok = (index: number, hash: string, format: 'jpeg' | 'png', durationMs: number, contrast = 0.2) =>
     doc(index, {
       metadata: { format, width: 1, height: 1, bytes: 1, hasAlpha: false },
-      analysis: { perceptualHash: hash, meanColour: '#000000', palette: [], brightness: 0, contrast: 0, sharpness: 0 },
+      analysis: { perceptualHash: hash, meanColour: '#000000', palette: [], brightness: 0, contrast, sharpness: 0 },
       processing: { engine: 'sharp', durationMs, finishedAt: '' },
     });
 
+  // A hash, the same with 4 bits flipped, one 2 bits from that (4 from the first), and an unrelated one.
+  const [a, aNear, aNearer, other] = ['3c5a9f0e1b2d4c6a', '3c5a9f0e1b2d5d7b', '3c5a9f0e1b2d5d78', 'c3a560f1e4d2b395'];
+
   it('counts, percentiles, formats, sizes, duplicate groups and failures', () => {
     const items = [
-      ok(0, 'aa', 'jpeg', 10), ok(1, 'bb', 'png', 20), ok(2, 'aa', 'jpeg', 30), ok(3, 'cc', 'jpeg', 40), ok(4, 'aa', 'png', 100),
+      ok(0, a, 'jpeg', 10), ok(1, other, 'png', 20), ok(2, aNear, 'jpeg', 30), ok(3, '0000000000000000', 'jpeg', 40), ok(4, aNearer, 'png', 100),
       doc(5, { status: 'failed', source: { container: 'batches', blob: '', fileName: 'bad.txt', bytes: 3, sha256: '', uploadedAt: '' }, error: { reason: 'not an image' } }),
     ];
     const summary = summarise(items, 7, { startedAt: '2024-01-01T00:00:00.000Z', finishedAt: '2024-01-01T00:00:02.500Z' });
@@ -104,7 +107,12 @@ describe('summarise', () => {
     expect(summary.wallClockMs).toBe(2500);
     expect(summary.formats).toEqual({ jpeg: 3, png: 2 });
     expect(summary.sizes).toMatchObject({ totalBytes: 15000, minBytes: 1000, maxBytes: 5000, buckets: { '< 100 KB': 5 } });
-    expect(summary.duplicateGroups).toEqual([{ perceptualHash: 'aa', items: [0, 2, 4] }]);
+    // 0-2 and 0-4 differ by 4 bits, 2-4 by 2; item 3's all-zero hash is never anyone's duplicate.
+    expect(summary.duplicateGroups).toEqual([{ perceptualHash: a, items: [0, 2, 4] }]);
+    expect(summarise(items, 7, {}, 3).duplicateGroups).toEqual([{ perceptualHash: aNear, items: [2, 4] }]);
+    expect(summarise([...items, ok(6, '0000000000000000', 'png', 5), ok(7, other, 'png', 5, 0.01)], 8).duplicateGroups).toEqual([
+      { perceptualHash: a, items: [0, 2, 4] },
+    ]);
     expect(summary.failures).toEqual([{ index: 5, fileName: 'bad.txt', reason: 'not an image' }]);
   });
 });

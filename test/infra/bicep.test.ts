@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_SETTINGS, MAX_RETENTION_DAYS } from '../../src/lib/config.js';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../src/lib/names.js';
+import { ANALYTICS_CONTAINER, BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../src/lib/names.js';
 import {
   type BicepFile,
   bicepDir,
@@ -152,7 +152,7 @@ describe('app settings match src/lib/config.ts APP_SETTINGS', () => {
     const { file, entries } = bicepAppSettings();
     const byName = new Map(entries.map((e) => [e.name, e.value]));
     const connections = new Set(entries.filter((e) => e.name.includes('__')).map((e) => e.name.split('__')[0]!));
-    expect([...connections].sort()).toEqual(['AzureWebJobsStorage', 'COSMOS_CONNECTION', 'EVENTHUB_CONNECTION']);
+    expect([...connections].sort()).toEqual(['ANALYTICS_STORAGE', 'AzureWebJobsStorage', 'COSMOS_CONNECTION', 'EVENTHUB_CONNECTION']);
     for (const c of connections) {
       expect(byName.has(c), `${c} must not be set as a connection string`).toBe(false);
       expect(evaluate(byName.get(`${c}__credential`)), `${c}__credential`).toBe('managedidentity');
@@ -161,6 +161,7 @@ describe('app settings match src/lib/config.ts APP_SETTINGS', () => {
     expect(byName.has('AzureWebJobsStorage__accountName')).toBe(true);
     expect(byName.has('COSMOS_CONNECTION__accountEndpoint')).toBe(true);
     expect(byName.has('EVENTHUB_CONNECTION__fullyQualifiedNamespace')).toBe(true);
+    expect(byName.has('ANALYTICS_STORAGE__blobServiceUri')).toBe(true);
     expect(evaluate(byName.get('BLOB_TRIGGER_SOURCE'))).toBe('EventGrid');
     expect(byName.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.text).toMatch(/ClientId=\$\{[^}]+\};Authorization=AAD/);
     const source = readFileSync(file.path, 'utf8');
@@ -188,13 +189,17 @@ describe('resource names match the code', () => {
     expect([...CODE_BLOB_CONTAINERS].sort()).toEqual(['batches', 'deadletter', 'derived', 'uploads']);
   });
 
-  it('Cosmos DB containers and partition keys match src/lib/names.ts, no analytical store on them, 7-day continuous backup', () => {
+  it('Cosmos DB containers and partition keys match src/lib/names.ts, an analytical store on the de-identified facts only, 7-day continuous backup', () => {
     const cosmos = bicep('app/cosmos.bicep');
     const resolve = fileResolver(cosmos);
-    const declared = resolve('containers');
-    expect(Array.isArray(declared) ? [...(declared as Array<{ name: string }>)].sort(byName) : declared).toEqual(
-      [...CODE_COSMOS_CONTAINERS].sort(byName),
-    );
+    const declared = resolve('containers') as Array<{ name: string; partitionKeyPath: string; analyticalStorageTtl: Value }>;
+    expect(declared.map(({ name, partitionKeyPath }) => ({ name, partitionKeyPath })).sort(byName)).toEqual([...CODE_COSMOS_CONTAINERS].sort(byName));
+    // The de-identified facts are in the analytical store for good; the counters are not in it at all.
+    expect(declared.find((c) => c.name === 'facts')?.analyticalStorageTtl).toBe(-1);
+    expect(declared.find((c) => c.name === 'stats')?.analyticalStorageTtl).toBeNull();
+    // No analytical store on containers that hold personal fields: it would keep them after the sweep removes them.
+    expect(declared.find((c) => c.name === 'images')?.analyticalStorageTtl).toBeNull();
+    expect(declared.find((c) => c.name === 'batches')?.analyticalStorageTtl).toBeNull();
     const sqlContainers = single(
       resourcesOfType(cosmos, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers'),
       'one Cosmos container resource (a loop)',
@@ -203,8 +208,7 @@ describe('resource names match the code', () => {
     const resource = propertyPath(declarationBody(sqlContainers), 'properties', 'resource')!;
     expect(propertyPath(resource, 'id')?.text).toBe('container.name');
     expect(propertyPath(resource, 'partitionKey', 'paths')?.text).toMatch(/container\.partitionKeyPath/);
-    // No analytical store on containers that hold personal fields: it would keep them after the sweep removes them.
-    expect(propertyPath(resource, 'analyticalStorageTtl')).toBeUndefined();
+    expect(propertyPath(resource, 'analyticalStorageTtl')?.text).toBe('container.analyticalStorageTtl');
 
     const account = single(resourcesOfType(cosmos, 'Microsoft.DocumentDB/databaseAccounts'), 'one Cosmos account');
     const props = evaluate(property(declarationBody(account), 'properties'), resolve) as Record<string, Value>;
@@ -216,7 +220,9 @@ describe('resource names match the code', () => {
     );
     expect([...CODE_COSMOS_CONTAINERS].sort(byName)).toEqual([
       { name: 'batches', partitionKeyPath: '/id' },
+      { name: 'facts', partitionKeyPath: '/day' },
       { name: 'images', partitionKeyPath: '/partitionKey' },
+      { name: 'stats', partitionKeyPath: '/id' },
     ]);
   });
 
@@ -406,5 +412,32 @@ describe('parameter files and azure.yaml', () => {
       expect(outputs).toContain(v);
     }
     expect(UNKNOWN).toBeTypeOf('symbol');
+  });
+});
+
+describe('analytics', () => {
+  it('exports go to a Data Lake Storage Gen2 account of their own, Entra ID only', () => {
+    const file = bicep('app/analytics-storage.bicep');
+    const account = single(resourcesOfType(file, 'Microsoft.Storage/storageAccounts'), 'one analytics account');
+    const props = evaluate(property(declarationBody(account), 'properties')) as Record<string, Value>;
+    expect(props.isHnsEnabled).toBe(true);
+    expect(props.allowSharedKeyAccess).toBe(false);
+    expect(props.allowBlobPublicAccess).toBe(false);
+    expect(evaluate(findDeclaration(bicep('main.bicep'), 'variable_declaration', 'analyticsContainerName')?.lastNamedChild ?? undefined)).toBe(ANALYTICS_CONTAINER);
+  });
+
+  it('analysts get Blob Data Reader on the analytics container and readMetadata + readAnalytics on the facts container only', () => {
+    const file = bicep('app/analyst-rbac.bicep');
+    const role = single(resourcesOfType(file, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions'), 'one custom role');
+    const permissions = evaluate(propertyPath(declarationBody(role), 'properties', 'permissions')) as Array<{ dataActions: string[] }>;
+    expect(permissions).toEqual([{ dataActions: ['Microsoft.DocumentDB/databaseAccounts/readMetadata', 'Microsoft.DocumentDB/databaseAccounts/readAnalytics'] }]);
+    const assignment = single(resourcesOfType(file, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments'), 'one Cosmos assignment');
+    expect(propertyPath(declarationBody(assignment), 'properties', 'scope')?.text).toMatch(/\/colls\/\$\{factsContainerName\}/);
+    const reader = single(resourcesOfType(file, 'Microsoft.Authorization/roleAssignments'), 'one Azure role assignment');
+    expect(property(declarationBody(reader), 'scope')?.text).toBe('analyticsContainer');
+    expect(evaluate(findDeclaration(file, 'variable_declaration', 'storageBlobDataReader')?.lastNamedChild ?? undefined)).toBe('2a2b9908-6ea1-4ae2-8e65-a410df84e7d1');
+    // Fabric mirroring of a private account comes through the Azure services bypass.
+    const account = single(resourcesOfType(bicep('app/cosmos.bicep'), 'Microsoft.DocumentDB/databaseAccounts'), 'one Cosmos account');
+    expect(propertyPath(declarationBody(account), 'properties', 'networkAclBypass')?.text).toBe("vnetEnabled ? 'AzureServices' : 'None'");
   });
 });

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       batchReceiveTimeoutSeconds: 1800,
       telemetry: {},
       retentionDays: 7,
+      analyticsStorage: undefined,
+      duplicateHashDistance: 4,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });

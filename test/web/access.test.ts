@@ -106,8 +106,8 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to content');
     expect(await page.locator('.skip-link').evaluate((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= 0)).toBe(true);
-    // Skip link, brand, three nav links, then the file input inside the drop zone.
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    // Skip link, brand, four nav links, then the file input inside the drop zone.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
     expect((await focused()).id).toBe('file');
     expect(await page.locator('#dropzone').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
     await screenshot(page, 'upload-keyboard-focus-desktop');
@@ -125,12 +125,12 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
 
   it('fits a phone width without sideways scrolling', async () => {
     const phone = await browser.newContext(VIEWPORTS.phone);
-    for (const file of ['index.html', 'upload.html', 'batch.html', 'results.html']) {
+    for (const file of ['index.html', 'upload.html', 'batch.html', 'results.html', 'insights.html']) {
       const page = await newPage(phone);
       await page.goto(`${host.webUrl}${file}`);
       await page.waitForLoadState('networkidle');
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), file).toBe(true);
-      if (file === 'index.html' || file === 'batch.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
+      if (file === 'index.html' || file === 'batch.html' || file === 'insights.html') await screenshot(page, `${file.replace('.html', '')}-phone`);
       await page.close();
     }
   });

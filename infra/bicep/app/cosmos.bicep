@@ -13,15 +13,30 @@ param secondaryZoneRedundant bool
 param autoscaleMaxThroughput int
 param vnetEnabled bool
 
-// Container names and partition keys mirror the code; test/infra checks them.
+// Container names and partition keys mirror the code; test/infra checks them. analyticalStorageTtl: -1 keeps items in
+// the analytical store indefinitely; null leaves it off. facts (de-identified, kept long term) is what analysts read.
+// images and batches hold personal fields until the retention sweep removes them, and an analytical store would keep
+// them after that (README "Privacy"): none there.
 var containers = [
   {
     name: 'images'
     partitionKeyPath: '/partitionKey'
+    analyticalStorageTtl: null
   }
   {
     name: 'batches'
     partitionKeyPath: '/id'
+    analyticalStorageTtl: null
+  }
+  {
+    name: 'facts'
+    partitionKeyPath: '/day'
+    analyticalStorageTtl: -1
+  }
+  {
+    name: 'stats'
+    partitionKeyPath: '/id'
+    analyticalStorageTtl: null // counters the API reads; nothing for analysts
   }
 ]
 
@@ -73,6 +88,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
     publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    // Fabric mirroring reaches a private account through the Azure services bypass (infra/README.md "Analytics").
+    networkAclBypass: vnetEnabled ? 'AzureServices' : 'None'
   }
 }
 
@@ -100,7 +117,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           kind: 'Hash'
           version: 2
         }
-        // No analyticalStorageTtl: no analytical store, which would keep personal fields beyond the policy.
+        analyticalStorageTtl: container.analyticalStorageTtl
       }
       options: {
         autoscaleSettings: {

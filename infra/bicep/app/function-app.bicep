@@ -33,6 +33,8 @@ param batchReceiveTimeoutSeconds int
 @minValue(1)
 @maxValue(7)
 param retentionDays int
+param analyticsBlobEndpoint string
+param duplicateHashDistance int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -139,6 +141,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
     // The privacy policy: days an image and its personal metadata are kept (the app's hourly retention sweep)
     RETENTION_DAYS: string(retentionDays)
+    // Analytics: the Parquet exports' Data Lake account, and the near-duplicate distance
+    ANALYTICS_STORAGE__blobServiceUri: analyticsBlobEndpoint
+    ANALYTICS_STORAGE__credential: 'managedidentity'
+    ANALYTICS_STORAGE__clientId: identityClientId
+    DUPLICATE_HASH_DISTANCE: string(duplicateHashDistance)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

@@ -8,6 +8,8 @@ param subnetId string
 param storageAccountId string
 param cosmosAccountId string
 param eventHubsNamespaceId string
+@description('The analytics Data Lake Storage Gen2 account (blob for the app\'s exports, dfs for Data Lake clients).')
+param analyticsStorageAccountId string
 
 var storageSuffix = environment().suffixes.storage // core.windows.net in the public cloud
 
@@ -42,18 +44,33 @@ var endpoints = [
     groupId: 'namespace'
     zone: 'privatelink.servicebus.windows.net'
   }
+  {
+    name: 'analytics-blob'
+    resourceId: analyticsStorageAccountId
+    groupId: 'blob'
+    zone: 'privatelink.blob.${storageSuffix}'
+  }
+  {
+    name: 'analytics-dfs'
+    resourceId: analyticsStorageAccountId
+    groupId: 'dfs'
+    zone: 'privatelink.dfs.${storageSuffix}'
+  }
 ]
 
+// One zone per name: both storage accounts' blob endpoints register in privatelink.blob.
+var zoneNames = union(map(endpoints, e => e.zone), [])
+
 resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
-  for e in endpoints: {
-    name: e.zone
+  for zone in zoneNames: {
+    name: zone
     location: 'global'
     tags: tags
   }
 ]
 
 resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [
-  for (e, i) in endpoints: {
+  for (zone, i) in zoneNames: {
     parent: zones[i]
     name: 'link-${nameSuffix}'
     location: 'global'
@@ -102,7 +119,7 @@ resource dnsZoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@
         {
           name: e.name
           properties: {
-            privateDnsZoneId: zones[i].id
+            privateDnsZoneId: zones[indexOf(zoneNames, e.zone)].id
           }
         }
       ]

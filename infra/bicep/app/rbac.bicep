@@ -21,9 +21,11 @@ param eventHubsNamespaceName string
 @description('Geo-DR secondary namespace; empty string when geo-DR is off.')
 param eventHubsSecondaryNamespaceName string = ''
 param applicationInsightsName string
+param analyticsStorageAccountName string
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
@@ -78,6 +80,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource analyticsStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: analyticsStorageAccountName
+}
+
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
   name: cosmosAccountName
 }
@@ -102,6 +108,19 @@ resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04
       principalId: a.principal.id
       principalType: a.principal.type
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', a.role)
+    }
+  }
+]
+
+// The daily export writes Parquet to the analytics account.
+resource analyticsRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for p in principals: {
+    name: guid(analyticsStorage.id, p.id, roles.storageBlobDataContributor)
+    scope: analyticsStorage
+    properties: {
+      principalId: p.id
+      principalType: p.type
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     }
   }
 ]

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordImageEnd, recorderOf } from '../analytics/record';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { validateImage } from '../images/validate';
@@ -64,7 +65,11 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   try {
     await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source, currentTraceContext()) });
   } catch (error) {
-    await services.images.upsert(failedImage(queued, 'The upload could not be stored.', services.engine.name)).catch(() => undefined);
+    const failed = failedImage(queued, 'The upload could not be stored.', services.engine.name);
+    await services.images
+      .upsert(failed)
+      .then(() => recordImageEnd(recorderOf(services), failed))
+      .catch(() => undefined);
     throw error;
   }
   const base = apiBase(request);
@@ -73,7 +78,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   return json(isTerminal(result.status) ? 200 : 202, imageView(result, base), { location });
 }
 
-async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
+export async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
   const id = request.params.id ?? '';
   if (!ImageIdParam.safeParse(id).success) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.

@@ -8,6 +8,8 @@ import { ImageResult } from './image-view';
 import { DerivativeParam, ImageIdParam, MAX_WAIT_SECONDS, UploadImageQuery } from './images';
 import { ImagePage, ListImagesQuery } from './list-images';
 import { MAX_BATCH_UPLOAD_BYTES } from './read-form';
+import { SimilarImages, similarQuery } from './similar';
+import { StatsResult, statsQuery } from './stats';
 import { CONTENT_TYPES } from './static-files';
 
 /**
@@ -19,7 +21,7 @@ import { CONTENT_TYPES } from './static-files';
 export interface RouteDoc {
   summary: string;
   description?: string;
-  tag: 'images' | 'batches' | 'web app';
+  tag: 'images' | 'batches' | 'statistics' | 'web app';
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: { description: string; content: Record<string, z.ZodType> };
@@ -87,6 +89,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     responses: { 200: { description: 'The image.', content: { 'application/json': ImageResult } } },
     problems: ['invalid-id', 'not-found'],
   },
+  getSimilarImages: {
+    tag: 'images',
+    summary: "An image's near-duplicates",
+    description: 'Images whose perceptual hashes differ from this one\'s in at most `maxDistance` bits, nearest first, from the de-identified facts.',
+    params: z.object({ id: ImageIdParam }),
+    query: similarQuery,
+    responses: { 200: { description: 'The near-duplicates.', content: { 'application/json': SimilarImages } } },
+    problems: ['invalid-id', 'not-found', 'invalid-query', 'image-not-analysed'],
+  },
   getImageDerivative: {
     tag: 'images',
     summary: "An image's thumbnail or preview",
@@ -140,6 +151,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: z.object({ id: BatchIdParam }),
     responses: { 202: { description: 'The retry started.', content: { 'application/json': BatchRetryAccepted }, headers: { location } } },
     problems: ['invalid-id', 'not-found', 'batch-not-retryable'],
+  },
+  getStats: {
+    tag: 'statistics',
+    summary: 'Statistics for analysts',
+    description: 'Counts by status, format and day, processing-time percentiles, histograms, the duplicate rate and the top failure reasons, over UTC days `from` (inclusive) to `to` (exclusive), at most 366 days (default: the last 30), or over one batch.',
+    query: statsQuery,
+    responses: { 200: { description: 'The statistics.', content: { 'application/json': StatsResult } } },
+    problems: ['invalid-query'],
   },
   webIndex: {
     tag: 'web app',
@@ -249,6 +268,7 @@ export function buildOpenApiDocument(routes: Array<{ name: string; method: strin
     tags: [
       { name: 'images', description: 'Single uploads and image results.' },
       { name: 'batches', description: 'Batch uploads, progress, summaries and retries.' },
+      { name: 'statistics', description: 'Statistics for analysts, from de-identified aggregates.' },
       { name: 'web app', description: 'The web app and this document: anonymous.' },
     ],
   });

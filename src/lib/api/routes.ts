@@ -10,6 +10,8 @@ import { problemResponse, REQUEST_ID_HEADER, requestIdOf, type ApiRequest, type 
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
 import { openApiDocument } from './openapi';
+import { getSimilarImages } from './similar';
+import { getStats } from './stats';
 import { webFile, webIndex } from './static-files';
 
 export interface Route {
@@ -29,11 +31,13 @@ export const ROUTES: Route[] = [
   { name: 'uploadImage', method: 'POST', route: 'images', handler: uploadImage },
   { name: 'listImages', method: 'GET', route: 'images', handler: listImages },
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
+  { name: 'getSimilarImages', method: 'GET', route: 'images/{id}/similar', handler: getSimilarImages },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
   { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
   { name: 'listBatches', method: 'GET', route: 'batches', handler: listBatches },
   { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
+  { name: 'getStats', method: 'GET', route: 'stats', handler: getStats },
   { name: 'retryBatch', method: 'POST', route: 'batches/{id}/retry', handler: retryBatch, orchestrates: true },
 ];
 

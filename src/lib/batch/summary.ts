@@ -1,3 +1,4 @@
+import { DEFAULT_DUPLICATE_DISTANCE, nearDuplicateGroups } from '../images/near-duplicates';
 import type { ImageDocument } from '../results/image-document';
 
 export interface BatchSummary {
@@ -9,7 +10,10 @@ export interface BatchSummary {
   wallClockMs?: number;
   formats: Record<string, number>;
   sizes: { totalBytes: number; minBytes: number; maxBytes: number; buckets: Record<string, number> };
-  /** Items whose perceptual hashes are equal, largest group first. */
+  /**
+   * Near-duplicates: items whose perceptual hashes differ in at most DUPLICATE_HASH_DISTANCE bits (chained), degenerate
+   * hashes left out (images/near-duplicates.ts); largest group first. `perceptualHash` is the first item's.
+   */
   duplicateGroups: Array<{ perceptualHash: string; items: number[] }>;
   failures: Array<{ index: number; fileName?: string; reason: string }>;
   startedAt?: string;
@@ -30,21 +34,23 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** The batch summary from its item documents: pure, so the orchestration's fan-in is testable without Azure. */
-export function summarise(items: ImageDocument[], itemCount: number, window: { startedAt?: string; finishedAt?: string } = {}): BatchSummary {
+export function summarise(
+  items: ImageDocument[],
+  itemCount: number,
+  window: { startedAt?: string; finishedAt?: string } = {},
+  duplicateDistance = DEFAULT_DUPLICATE_DISTANCE,
+): BatchSummary {
   const sorted = [...items].sort((a, b) => (a.itemIndex ?? 0) - (b.itemIndex ?? 0));
   const succeeded = sorted.filter((d) => d.status === 'succeeded');
   const failed = sorted.filter((d) => d.status === 'failed');
   const durations = succeeded.map((d) => d.processing?.durationMs ?? 0).sort((a, b) => a - b);
   const formats: Record<string, number> = {};
   const buckets: Record<string, number> = Object.fromEntries(SIZE_BUCKETS.map(([label]) => [label, 0]));
-  const hashes = new Map<string, number[]>();
   for (const doc of succeeded) {
     const format = doc.metadata?.format ?? 'unknown';
     formats[format] = (formats[format] ?? 0) + 1;
     const bytes = doc.source.bytes;
     buckets[SIZE_BUCKETS.find(([, upTo]) => bytes < upTo)![0]]++;
-    const hash = doc.analysis?.perceptualHash;
-    if (hash) hashes.set(hash, [...(hashes.get(hash) ?? []), doc.itemIndex ?? -1]);
   }
   const sizes = succeeded.map((d) => d.source.bytes);
   const started = window.startedAt ? Date.parse(window.startedAt) : NaN;
@@ -66,9 +72,11 @@ export function summarise(items: ImageDocument[], itemCount: number, window: { s
       maxBytes: sizes.length ? Math.max(...sizes) : 0,
       buckets,
     },
-    duplicateGroups: [...hashes.entries()]
-      .filter(([, indexes]) => indexes.length > 1)
-      .map(([perceptualHash, indexes]) => ({ perceptualHash, items: indexes }))
+    duplicateGroups: nearDuplicateGroups(
+      succeeded.filter((d) => d.analysis).map((d) => ({ key: d, hash: d.analysis!.perceptualHash, contrast: d.analysis!.contrast })),
+      duplicateDistance,
+    )
+      .map((group) => ({ perceptualHash: group[0].analysis!.perceptualHash, items: group.map((d) => d.itemIndex ?? -1) }))
       .sort((a, b) => b.items.length - a.items.length || a.items[0] - b.items[0]),
     failures: failed.map((d) => ({ index: d.itemIndex ?? -1, fileName: d.source.fileName, reason: d.error?.reason ?? 'unknown' })),
     ...window,

@@ -1,3 +1,4 @@
+import { exportChanged } from '../analytics/export';
 import type { Logger } from '../logger';
 import { sweepBatches } from '../orchestration/batch-sweep';
 import { RETENTION_SWEEP_EVERY_MINUTES } from '../privacy/retention';
@@ -40,6 +41,16 @@ export function maintenanceJobs({ services, starter, log }: MaintenanceDeps): Ma
       name: RETENTION_SWEEP_JOB,
       everyMinutes: RETENTION_SWEEP_EVERY_MINUTES,
       run: (now) => sweepRetention({ services, orchestrations: starter, log }, { asOf: now }),
+    },
+    // Once a day at 00:00 UTC: the Parquet exports of every day whose facts changed since the last run.
+    {
+      name: 'analytics-export',
+      everyMinutes: 1440,
+      run: async (now) => {
+        const days = await exportChanged(services.analytics, services.exports, now);
+        if (days.length) log.info(`analytics export: ${days.map((d) => `${d.day} (${d.facts} images, ${d.batches} batches)`).join(', ')} to ${services.exports.describe}`);
+        return days;
+      },
     },
   ];
 }

@@ -1,5 +1,6 @@
+import { recordBatchEnd, recordImageEnd, recorderOf } from '../analytics/record';
 import { allItems } from '../batch/batch-store';
-import { NEVER_RECEIVED } from '../batch/batch-document';
+import { hasEnded, NEVER_RECEIVED } from '../batch/batch-document';
 import { callbackPolicy } from '../callback-address';
 import { itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
@@ -7,12 +8,12 @@ import type { Logger } from '../logger';
 import { recordBatchEnded } from '../metrics';
 import { inSpan, type TraceContext } from '../tracing';
 import { completeImage, saveResult } from '../processing/complete-image';
-import { failedImage, isTerminal } from '../results/image-document';
+import { failedImage, isTerminal, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
 import { BATCH_ACTIVITIES, type ItemOutcome } from './batch-orchestrator';
 import { postCallback, type CallbackResult } from './callback';
 
-export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
+export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config' | 'analytics'>;
 export type Activity = (input: unknown) => Promise<unknown>;
 
 /** Why an item that no chunk finished fails: the summary runs after every chunk, so it will not be processed now. */
@@ -25,6 +26,16 @@ const UNFINISHED = 'Processing did not finish: its part of the batch orchestrati
  */
 export function batchActivities(services: ActivityServices, log: Logger): Record<string, Activity> {
   const store = services.batches;
+  const recorder = recorderOf(services);
+  /** An item that ended is recorded for analytics (once, however often an activity runs again). */
+  const ended = async (doc: ImageDocument) => {
+    await recordImageEnd(recorder, doc);
+    return doc;
+  };
+  const batchEnded = async (batchId: string) => {
+    const batch = await store.get(batchId);
+    if (batch && hasEnded(batch.status)) await recordBatchEnd(recorder, batch);
+  };
 
   async function processItem(input: unknown): Promise<ItemOutcome> {
     const { batchId, index, rerun } = input as { batchId: string; index: number; rerun?: boolean };
@@ -32,21 +43,24 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const doc = await services.images.get(id, batchId);
     if (!doc) throw new Error(`item ${id} has no document yet`);
     const again = rerun && doc.status === 'failed';
-    if (isTerminal(doc.status) && !again) return { index, status: doc.status as ItemOutcome['status'] };
+    if (isTerminal(doc.status) && !again) return { index, status: (await ended(doc)).status as ItemOutcome['status'] };
     const blob = doc.source.blob ? await services.blobs.get(doc.source.container, doc.source.blob) : undefined;
     // A failed item with no stored image (never received, not stored, refused before storing) keeps its reason.
-    if (!blob && again) return { index, status: 'failed' };
+    if (!blob && again) return { index, status: (await ended(doc)).status as ItemOutcome['status'] };
     const final = blob
       ? await completeImage(services, doc, blob.bytes, log)
       : failedImage(doc, 'The image blob of the item is gone.', services.engine.name);
     await saveResult(services, final);
-    return { index, status: final.status as ItemOutcome['status'] };
+    return { index, status: (await ended(final)).status as ItemOutcome['status'] };
   }
 
   async function failItem(input: unknown): Promise<void> {
     const { batchId, index, reason } = input as { batchId: string; index: number; reason: string };
     const doc = await services.images.get(itemDocumentId(batchId, index), batchId);
-    if (doc && !isTerminal(doc.status)) await services.images.upsert(failedImage(doc, reason, services.engine.name));
+    if (!doc) return;
+    const final = isTerminal(doc.status) ? doc : failedImage(doc, reason, services.engine.name);
+    if (final !== doc) await services.images.upsert(final);
+    await ended(final);
   }
 
   /** Ends the batch: completed, or incomplete when items never arrived; every item is then succeeded or failed. */
@@ -57,14 +71,15 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
         if (isTerminal(doc.status)) return doc;
         const failed = failedImage(doc, UNFINISHED, services.engine.name);
         await services.images.upsert(failed);
-        return failed;
+        return ended(failed);
       }),
     );
-    const summary = summarise(items, itemCount, { startedAt, finishedAt });
+    const summary = summarise(items, itemCount, { startedAt, finishedAt }, services.config.duplicateHashDistance);
     const status = summary.failures.some((f) => f.reason === NEVER_RECEIVED) ? 'incomplete' : 'completed';
     if (await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing'])) {
       recordBatchEnded({ status, itemCount, durationSeconds: summary.wallClockMs === undefined ? undefined : summary.wallClockMs / 1000 });
     }
+    await batchEnded(batchId);
     log.info(`batch ${batchId} ${status}: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`, { batchId });
     return { counts: summary.counts };
   }
@@ -72,6 +87,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
   async function failBatch(input: unknown): Promise<void> {
     const { batchId, reason, at } = input as { batchId: string; reason: string; at: string };
     await store.update(batchId, { status: 'failed', failure: { reason, at }, completedAt: at, updatedAt: at }, ['processing']);
+    await batchEnded(batchId);
     log.error(`batch ${batchId} failed: ${reason}`);
   }
 

@@ -1,3 +1,4 @@
+import { recordBatchEnd, recorderOf } from '../analytics/record';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { withRetries, type RetryPolicy } from '../retry';
@@ -11,7 +12,7 @@ import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import type { OrchestrationStarter } from './starter';
 
 export interface SweepDeps {
-  services: Pick<Services, 'images' | 'batches' | 'engine'>;
+  services: Pick<Services, 'images' | 'batches' | 'engine' | 'analytics' | 'config'>;
   starter: OrchestrationStarter;
   log: Logger;
   /** BATCH_RECEIVE_TIMEOUT. */
@@ -92,6 +93,8 @@ export async function sweepBatches(deps: SweepDeps, now = new Date()): Promise<S
       } else if (state.status === 'failed') {
         const failure = { reason: `The batch orchestration failed: ${state.error ?? 'no reason given'}`, at };
         if (await retry(() => batches.update(batch.id, { status: 'failed', failure, completedAt: at, updatedAt: at }, ['processing']))) {
+          const ended = await retry(() => batches.get(batch.id));
+          if (ended) await retry(() => recordBatchEnd(recorderOf(deps.services), ended));
           deps.log.error(`batch ${batch.id} failed: ${failure.reason}`);
           result.failed.push(batch.id);
         }

@@ -1,3 +1,4 @@
+import { recordImageEnd, recorderOf } from '../analytics/record';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
@@ -12,7 +13,7 @@ import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blo
  * Infrastructure errors do throw, so the host retries them. Continues the upload's trace (kept in the blob's
  * metadata): POST /api/images -> processUpload -> image.process -> image.result.
  */
-export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
+export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits' | 'analytics' | 'config'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
   const id = imageIdForBlob(name);
   const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
   if (!blob) {
@@ -29,12 +30,15 @@ export async function processUpload(services: Pick<Services, 'blobs' | 'images' 
     const source = existing && existing.source.sha256 === fromBlob.sha256 ? existing.source : fromBlob;
     if (existing && isTerminal(existing.status) && existing.source.sha256 === source.sha256) {
       log.info(`image ${id} already ${existing.status}; skipping`);
+      // Recorded already, unless the first delivery stopped between the two writes: then this records it.
+      await recordImageEnd(recorderOf(services), existing);
       return existing;
     }
     const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
     await services.images.upsert(doc);
     const final = await completeImage(services, doc, blob.bytes, log);
     await saveResult(services, final);
+    await recordImageEnd(recorderOf(services), final);
     return final;
   });
 }

@@ -30,10 +30,7 @@ export function cosmosClient(connection: Connection): CosmosClient {
     : new CosmosClient({ endpoint, aadCredentials: credentialFor(connection), connectionPolicy });
 }
 
-export interface CosmosContainers {
-  images: Container;
-  batches: Container;
-}
+export type CosmosContainers = Record<keyof typeof COSMOS_CONTAINERS, Container>;
 
 /**
  * Opens the database's containers, creating them when the connection is key-based (local or emulator).
@@ -42,14 +39,14 @@ export interface CosmosContainers {
 export async function openContainers(client: CosmosClient, databaseId: string, create: boolean, abortSignal?: AbortSignal): Promise<CosmosContainers> {
   if (create) await createMissingContainers(client, databaseId, abortSignal);
   const database = client.database(databaseId);
-  return { images: database.container(COSMOS_CONTAINERS.images.id), batches: database.container(COSMOS_CONTAINERS.batches.id) };
+  return Object.fromEntries(Object.entries(COSMOS_CONTAINERS).map(([name, { id }]) => [name, database.container(id)])) as CosmosContainers;
 }
 
 /** Creates the database and containers where missing (key-based connections only); true when any was missing. */
 export async function createMissingContainers(client: CosmosClient, databaseId: string, abortSignal?: AbortSignal): Promise<boolean> {
   const { database, statusCode } = await client.databases.createIfNotExists({ id: databaseId }, { abortSignal });
   const created = await Promise.all(
-    [COSMOS_CONTAINERS.images, COSMOS_CONTAINERS.batches].map(
+    Object.values(COSMOS_CONTAINERS).map(
       async ({ id, partitionKeyPath }) => (await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath] } }, { abortSignal })).statusCode === 201,
     ),
   );

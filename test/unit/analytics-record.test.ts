@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { failureCategory } from '../../src/lib/analytics/failure-category';
+import { MemoryAnalyticsStore } from '../../src/lib/analytics/memory-analytics-store';
+import { recordBatchEnd, recordImageEnd } from '../../src/lib/analytics/record';
+import { statsFrom } from '../../src/lib/analytics/stats';
+import { NEVER_RECEIVED } from '../../src/lib/batch/batch-document';
+import { validateImage } from '../../src/lib/images/validate';
+import { failedImage, queuedImage, type ImageDocument } from '../../src/lib/results/image-document';
+import { cosmosError, Faults } from '../support/faults';
+import { textFile, truncatedPng } from '../support/images';
+
+const source = { container: 'uploads', blob: 'x', fileName: 'me-at-home.jpg', contentType: 'image/jpeg', bytes: 200_000, sha256: 'f'.repeat(64), uploadedAt: '2024-05-01T10:00:00.000Z' };
+function succeeded(id: string, hash: string, fields: Partial<ImageDocument> = {}): ImageDocument {
+  return {
+    ...queuedImage({ id, partitionKey: id, source }, new Date('2024-05-01T10:00:00.000Z')),
+    status: 'succeeded',
+    metadata: { format: 'jpeg', width: 2000, height: 1500, bytes: 200_000, hasAlpha: false, camera: { make: 'Canon', model: 'EOS' }, takenAt: '2024-04-30T09:00:00' },
+    analysis: { perceptualHash: hash, meanColour: '#808080', palette: [{ colour: '#808080', share: 1 }], brightness: 0.45, contrast: 0.2, sharpness: 300 },
+    processing: { engine: 'sharp', durationMs: 42, finishedAt: '2024-05-01T10:00:01.000Z' },
+    ...fields,
+  };
+}
+const recorder = (analytics: MemoryAnalyticsStore | ReturnType<Faults['wrap']>) => ({ analytics: analytics as MemoryAnalyticsStore, duplicateDistance: 4 });
+const dayStats = async (store: MemoryAnalyticsStore) => statsFrom(await store.aggregates({ from: '2024-05-01', to: '2024-05-02' }));
+
+describe('recording ended images and batches', () => {
+  it('writes a fact without file name, camera, capture time, blob or sha256', async () => {
+    const store = new MemoryAnalyticsStore();
+    const fact = await recordImageEnd(recorder(store), succeeded('img-1', '3c5a9f0e1b2d4c6a'));
+    const text = JSON.stringify(fact);
+    for (const personal of ['me-at-home', 'Canon', 'EOS', '2024-04-30T09', 'f'.repeat(64), 'uploads']) expect(text).not.toContain(personal);
+    expect(fact).toMatchObject({ day: '2024-05-01', status: 'succeeded', format: 'jpeg', megapixels: 3, duplicateGroup: 'img-1', duplicateOf: null });
+  });
+
+  it('counts an image once however often it is recorded, and moves it when a retry changes its outcome', async () => {
+    const store = new MemoryAnalyticsStore();
+    const failed = failedImage(succeeded('img-1', '3c5a9f0e1b2d4c6a'), 'The PNG image cannot be decoded: bad data', 'sharp');
+    for (let i = 0; i < 3; i++) await recordImageEnd(recorder(store), failed);
+    expect((await dayStats(store)).byStatus).toEqual({ succeeded: 0, failed: 1 });
+    expect((await dayStats(store)).topFailureReasons).toEqual([{ category: 'undecodable', count: 1 }]);
+    for (let i = 0; i < 3; i++) await recordImageEnd(recorder(store), succeeded('img-1', '3c5a9f0e1b2d4c6a'));
+    const stats = await dayStats(store);
+    expect(stats.byStatus).toEqual({ succeeded: 1, failed: 0 });
+    expect(stats.topFailureReasons).toEqual([]);
+    expect(stats.byFormat).toEqual({ jpeg: 1 });
+  });
+
+  it('survives a failure between any two writes: the next attempt finishes the count, never doubles it', async () => {
+    // Fail each store call in turn, once, then record again (a redelivery), and check the counts each time.
+    // A first recording makes 8 calls: read, band lookup, fact, day and batch counts, count state, two markers.
+    for (let failAt = 0; failAt < 8; failAt++) {
+      const store = new MemoryAnalyticsStore();
+      const faults = new Faults();
+      let calls = 0;
+      faults.fail(['getFact', 'putFact', 'setCountState', 'applyOnce', 'clearMarker', 'sharingBand'], 1, () => cosmosError(503), () => calls++ === failAt);
+      const wrapped = faults.wrap(store);
+      const doc = succeeded('img-1', '3c5a9f0e1b2d4c6a', { batchId: 'b1' });
+      // The attempt that meets the failure stops there; the ones after it (redeliveries) go through.
+      for (let attempt = 0; attempt < 3; attempt++) await recordImageEnd(recorder(wrapped), doc).catch(() => undefined);
+      expect(faults.injected, `failure at call ${failAt}`).toHaveLength(1);
+      expect((await dayStats(store)).byStatus, `failure at call ${failAt}`).toEqual({ succeeded: 1, failed: 0 });
+      expect(statsFrom(await store.aggregates({ batchId: 'b1' })).byStatus).toEqual({ succeeded: 1, failed: 0 });
+    }
+  });
+
+  it('links a near-duplicate to the earlier image and counts it once', async () => {
+    const store = new MemoryAnalyticsStore();
+    await recordImageEnd(recorder(store), succeeded('first', '3c5a9f0e1b2d4c6a'));
+    const copy = await recordImageEnd(recorder(store), succeeded('copy', '3c5a9f0e1b2d5d7b'));
+    const far = await recordImageEnd(recorder(store), succeeded('far', 'c3a560f1e4d2b395'));
+    const flat = await recordImageEnd(recorder(store), succeeded('flat', '0000000000000000'));
+    expect(copy).toMatchObject({ duplicateOf: 'first', duplicateGroup: 'first' });
+    expect(far).toMatchObject({ duplicateOf: null, duplicateGroup: 'far' });
+    expect(flat).toMatchObject({ duplicateOf: null, duplicateGroup: null, hashDegenerate: 'all zeros' });
+    await recordImageEnd(recorder(store), succeeded('copy', '3c5a9f0e1b2d5d7b'));
+    expect((await dayStats(store)).duplicates).toEqual({ images: 1, rate: 0.25 });
+  });
+
+  it('records a batch once, with its status in the day counts', async () => {
+    const store = new MemoryAnalyticsStore();
+    const batch = { id: 'b1', status: 'completed', itemCount: 2, createdAt: '2024-05-01T09:00:00.000Z', startedAt: '2024-05-01T09:00:02.000Z', completedAt: '2024-05-01T09:00:05.000Z' };
+    await recordBatchEnd(recorder(store), batch);
+    await recordBatchEnd(recorder(store), batch);
+    expect((await dayStats(store)).batches).toEqual({ completed: 1 });
+    expect(await store.getFact('batch:b1', '2024-05-01')).toMatchObject({ receiveMs: 2000, processingMs: 3000, status: 'completed' });
+  });
+
+  it('knows the failure categories of the messages the code writes', async () => {
+    const detail = (bytes: Buffer) => {
+      try {
+        validateImage(bytes, { maxBytes: 1000, maxPixels: 1_000_000 });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('valid');
+    };
+    expect(failureCategory(detail(Buffer.alloc(0)))).toBe('empty');
+    expect(failureCategory(detail(textFile()))).toBe('unsupported-type');
+    expect(failureCategory(detail(Buffer.alloc(2000, 1)))).toBe('too-large');
+    const truncated = await truncatedPng();
+    try {
+      validateImage(truncated, { maxBytes: 1e7, maxPixels: 1e7 });
+    } catch (error) {
+      expect(failureCategory((error as Error).message)).toBe('truncated');
+    }
+    expect(failureCategory(NEVER_RECEIVED)).toBe('never-received');
+    expect(failureCategory('Processing kept failing after 4 attempts: boom')).toBe('kept-failing');
+    expect(failureCategory('something new')).toBe('other');
+  });
+});
