@@ -27,10 +27,11 @@ function rawGet(path: string, headers: Record<string, string> = {}): Promise<{ s
 }
 
 describe('web app static files', () => {
-  it('are anonymous routes of their own in the route table', () => {
+  it('are anonymous routes of their own in the route table, with the OpenAPI document', () => {
     expect(WEB_ROUTES.map((r) => [r.method, r.route])).toEqual([
       ['GET', 'web'],
       ['GET', 'web/{file}'],
+      ['GET', 'openapi.json'],
     ]);
   });
 

@@ -276,12 +276,13 @@ export function buildOpenApiDocument(routes: Array<{ name: string; method: strin
 
 export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
 
-let cached: { routes: unknown; text: string } | undefined;
+let cached: { key: string; text: string } | undefined;
 
 /** GET /api/openapi.json: the document (built once per process), with the caller's host as its server. */
 export function openApiDocument(routes: Array<{ name: string; method: string; route: string }>) {
   return async (request: ApiRequest): Promise<ApiResponse> => {
-    if (cached?.routes !== routes) cached = { routes, text: JSON.stringify(buildOpenApiDocument(routes)) };
+    const key = routes.map((route) => `${route.name} ${route.method} ${route.route}`).join('\n');
+    if (cached?.key !== key) cached = { key, text: JSON.stringify(buildOpenApiDocument(routes)) };
     const document = JSON.parse(cached.text) as OpenApiDocument;
     return json(200, { ...document, servers: [{ url: apiBase(request) }] }, { 'cache-control': 'no-cache' });
   };
