@@ -35,7 +35,7 @@ describe('the maintenance timer', () => {
     const purged: Date[] = [];
     const starter = { purgeEnded: async (before: Date) => (purged.push(before), 0) } as unknown as OrchestrationStarter;
     const jobs = maintenanceJobs({ services, starter, log: silent });
-    expect(jobs.map((j) => [j.name, j.everyMinutes])).toEqual([['batch-sweep', 1], [RETENTION_SWEEP_JOB, 60]]);
+    expect(jobs.map((j) => [j.name, j.everyMinutes])).toEqual([['batch-sweep', 1], [RETENTION_SWEEP_JOB, 60], ['analytics-export', 1440]]);
     const now = new Date('2026-11-25T11:00:00.000Z');
     expect(await runDueJobs(jobs.filter((j) => j.name === RETENTION_SWEEP_JOB), now, silent)).toEqual([RETENTION_SWEEP_JOB]);
     expect(purged).toEqual([new Date('2026-11-18T12:00:00.000Z')]);
