@@ -158,6 +158,11 @@ param continuationTokenKey string = newGuid()
 @description('BATCH_RECEIVE_TIMEOUT app setting: seconds without a new record before a receiving batch is closed and processed with what arrived.')
 param batchReceiveTimeoutSeconds int = 1800
 
+@minValue(1)
+@maxValue(7)
+@description('RETENTION_DAYS app setting: days personal data may be kept; backups are pruned to it. The privacy promise is 7 days; this can be shortened, never lengthened.')
+param retentionDays int = 7
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -421,6 +426,7 @@ module functionApp 'app/function-app.bicep' = {
     applicationInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
+    cosmosPreferredRegions: empty(cosmosSecondaryLocation) ? [location] : [location, cosmosSecondaryLocation]
     eventHubsFullyQualifiedNamespace: eventHubs.outputs.fullyQualifiedNamespace
     eventHubName: eventHubs.outputs.eventHubName
     eventHubConsumerGroup: eventHubs.outputs.consumerGroupName
@@ -430,6 +436,7 @@ module functionApp 'app/function-app.bicep' = {
     callbackAllowedHosts: callbackAllowedHosts
     continuationTokenKey: continuationTokenKey
     batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
+    retentionDays: retentionDays
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [

@@ -10,6 +10,7 @@ export const APP_SETTINGS = {
   AzureWebJobsStorage: { scope: 'azure', description: 'Storage for uploads, derivatives and the Functions host: a connection string, or identity-based via AzureWebJobsStorage__accountName / __blobServiceUri + __credential + __clientId. Unset locally: embedded Azurite.' },
   COSMOS_CONNECTION: { scope: 'azure', description: 'Cosmos DB: a connection string, or identity-based via COSMOS_CONNECTION__accountEndpoint + __credential + __clientId. Unset locally: embedded Cosmos stand-in.' },
   COSMOS_DATABASE: { scope: 'azure', description: 'Cosmos DB database name.', default: 'image-pipeline' },
+  COSMOS_PREFERRED_REGIONS: { scope: 'azure', description: 'Comma-separated Azure regions (northeurope or North Europe) in the order the app reads from the multi-region Cosmos DB account through its global endpoint; writes go to the current write region wherever it is. Unset: the account\'s own order.' },
   EVENTHUB_CONNECTION: { scope: 'azure', description: 'Event Hubs namespace for batch records: identity-based via EVENTHUB_CONNECTION__fullyQualifiedNamespace + __credential + __clientId, or a connection string.' },
   EVENTHUB_NAME: { scope: 'azure', description: 'Event hub (Kafka topic) carrying batch records.', default: 'image-batches' },
   EVENTHUB_CONSUMER_GROUP: { scope: 'azure', description: 'Consumer group of the batch ingest trigger.', default: '$Default' },
@@ -20,6 +21,7 @@ export const APP_SETTINGS = {
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
+  RETENTION_DAYS: { scope: 'azure', description: 'Days personal data (images, file names, EXIF camera, capture time, callback URLs) is kept, in the stores and in backups (image-pipeline backup --prune); at most 7, the privacy promise.', default: '7' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
@@ -44,6 +46,8 @@ export interface Config {
   storage?: Connection;
   cosmos?: Connection;
   cosmosDatabase: string;
+  /** Regions the Cosmos DB client prefers, in order (the SDK compares them without spaces or case). */
+  cosmosPreferredRegions: string[];
   eventHub?: Connection;
   eventHubName: string;
   eventHubConsumerGroup: string;
@@ -54,6 +58,8 @@ export interface Config {
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
+  /** How long personal data may be kept, in days (RETENTION_DAYS). */
+  retentionDays: number;
   local: {
     port: number;
     storagePath?: string;
@@ -174,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage,
     cosmos,
     cosmosDatabase: setting(env, 'COSMOS_DATABASE')!,
+    cosmosPreferredRegions: list(env, 'COSMOS_PREFERRED_REGIONS'),
     eventHub: connection(env, 'EVENTHUB_CONNECTION', { fullyQualifiedNamespace: identity }),
     eventHubName: setting(env, 'EVENTHUB_NAME')!,
     eventHubConsumerGroup: setting(env, 'EVENTHUB_CONSUMER_GROUP')!,
@@ -183,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     callbackAllowedHosts,
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
+    retentionDays: integer(env, 'RETENTION_DAYS', 1, 7),
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

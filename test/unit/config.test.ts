@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       storage: undefined,
       cosmos: undefined,
       cosmosDatabase: 'image-pipeline',
+      cosmosPreferredRegions: [],
       eventHub: undefined,
       eventHubName: 'image-batches',
       eventHubConsumerGroup: '$Default',
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
       callbackAllowedHosts: [],
       continuationTokenKey: undefined,
       batchReceiveTimeoutSeconds: 1800,
+      retentionDays: 7,
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
@@ -43,6 +45,7 @@ describe('loadConfig', () => {
   it('reads every setting it documents', () => {
     const config = loadConfig({
       COSMOS_DATABASE: 'db',
+      COSMOS_PREFERRED_REGIONS: 'westeurope, North Europe',
       EVENTHUB_NAME: 'hub',
       EVENTHUB_CONSUMER_GROUP: 'group',
       IMAGE_ENGINE: 'jimp',
@@ -55,9 +58,12 @@ describe('loadConfig', () => {
       CALLBACK_ALLOWED_HOSTS: 'hooks.corp.example, 10.0.0.0/8 ,::1',
       CONTINUATION_TOKEN_KEY: 'k'.repeat(32),
       REQUEST_BODY_TIMEOUT_MS: '500',
+      RETENTION_DAYS: '3',
     });
     expect(config).toMatchObject({
       cosmosDatabase: 'db',
+      cosmosPreferredRegions: ['westeurope', 'North Europe'],
+      retentionDays: 3,
       eventHubName: 'hub',
       eventHubConsumerGroup: 'group',
       imageEngine: 'jimp',
@@ -133,6 +139,7 @@ describe('loadConfig', () => {
       [{ AzureWebJobsStorage: 'AccountName=a' }, 'AzureWebJobsStorage must look like DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...; (it has no AccountKey)'],
       [{ AzureWebJobsStorage: 'AccountName=a;AccountKey=a2V5;BlobEndpoint=ftp://x' }, 'AzureWebJobsStorage has an endpoint that is not an http(s) URL: "ftp://x"'],
       [{ BATCH_RECEIVE_TIMEOUT: '0' }, 'BATCH_RECEIVE_TIMEOUT must be an integer from 1 to 604800, got "0"'],
+      [{ RETENTION_DAYS: '8' }, 'RETENTION_DAYS must be an integer from 1 to 7, got "8"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });

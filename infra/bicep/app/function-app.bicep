@@ -20,6 +20,8 @@ param deploymentContainerName string
 param applicationInsightsConnectionString string
 param cosmosEndpoint string
 param cosmosDatabaseName string
+@description('COSMOS_PREFERRED_REGIONS: the app\'s own region first, so it reads from the replica next to it.')
+param cosmosPreferredRegions array
 param eventHubsFullyQualifiedNamespace string
 param eventHubName string
 param eventHubConsumerGroup string
@@ -30,6 +32,7 @@ param callbackAllowedHosts string
 @secure()
 param continuationTokenKey string
 param batchReceiveTimeoutSeconds int
+param retentionDays int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -118,6 +121,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_CONNECTION__credential: 'managedidentity'
     COSMOS_CONNECTION__clientId: identityClientId
     COSMOS_DATABASE: cosmosDatabaseName
+    COSMOS_PREFERRED_REGIONS: join(cosmosPreferredRegions, ',')
     // Event Hubs
     EVENTHUB_CONNECTION__fullyQualifiedNamespace: eventHubsFullyQualifiedNamespace
     EVENTHUB_CONNECTION__credential: 'managedidentity'
@@ -134,6 +138,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTINUATION_TOKEN_KEY: continuationTokenKey
     // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
     BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
+    // Privacy: how long personal data is kept (backups are pruned to it by image-pipeline backup --prune)
+    RETENTION_DAYS: string(retentionDays)
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
