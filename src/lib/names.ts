@@ -8,11 +8,16 @@ export const BLOB_CONTAINERS = {
 } as const;
 
 /**
- * Cosmos containers and their partition key paths.
+ * Cosmos containers and their partition key paths; every one is backed up (src/lib/backup).
  * `images` is partitioned by `partitionKey`: the batch id for batch items, the image's own id for single uploads,
  * so a batch's items, progress queries and summary all stay in one logical partition.
+ * `holdsPersonalData`: its documents carry personal fields until the retention sweep de-identifies them, so backup
+ * prune drops their versions from backups once they pass RETENTION_DAYS. A container without it holds none.
  */
 export const COSMOS_CONTAINERS = {
-  images: { id: 'images', partitionKeyPath: '/partitionKey' },
-  batches: { id: 'batches', partitionKeyPath: '/id' },
+  images: { id: 'images', partitionKeyPath: '/partitionKey', holdsPersonalData: true },
+  batches: { id: 'batches', partitionKeyPath: '/id', holdsPersonalData: true },
 } as const;
+
+/** Where Event Grid writes BlobCreated events it could not deliver (image-pipeline replay-deadletter re-delivers them). */
+export const EVENT_GRID_DEAD_LETTER_CONTAINER = 'eventgrid-dead-letters';

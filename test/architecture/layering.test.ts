@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 const RANKS: Record<string, number> = {
   api: 6,
   jobs: 6, // the maintenance timer's jobs
+  backup: 6, // the operator's backup, verify, restore and prune (image-pipeline backup)
   orchestration: 5,
   batch: 4,
   processing: 4,
