@@ -1,5 +1,7 @@
+import { runBackupCommand } from './backup-command';
 import { runBridgeCommand } from './bridge-command';
 import { processIo, type CliIo } from './cli-io';
+import { runRestoreCommand } from './restore-command';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
 
@@ -10,12 +12,16 @@ const USAGE = `Usage: image-pipeline <command> [options]
   send      Send files as one batch of Kafka records (image-pipeline send --help)
   bridge    Forward an in-house Kafka topic to Event Hubs (image-pipeline bridge --help)
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
+  backup    Back up Cosmos DB to a folder or blob container; verify, prune (image-pipeline backup --help)
+  restore   Restore Cosmos DB from backups (image-pipeline restore --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSendCommand,
   bridge: runBridgeCommand,
   smoke: runSmokeCommand,
+  backup: runBackupCommand,
+  restore: runRestoreCommand,
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */
