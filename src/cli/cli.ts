@@ -1,6 +1,7 @@
 import { runBackupCommand } from './backup-command';
 import { runBridgeCommand } from './bridge-command';
 import { processIo, type CliIo } from './cli-io';
+import { runReplayDeadLetterCommand } from './replay-deadletter-command';
 import { runRestoreCommand } from './restore-command';
 import { runSendCommand } from './send-command';
 import { runSmokeCommand } from './smoke-command';
@@ -14,6 +15,7 @@ const USAGE = `Usage: image-pipeline <command> [options]
   smoke     Check a running deployment end to end (image-pipeline smoke --help)
   backup    Back up Cosmos DB to a folder or blob container; verify, prune (image-pipeline backup --help)
   restore   Restore Cosmos DB from backups (image-pipeline restore --help)
+  replay-deadletter  Re-deliver Event Grid's dead-lettered upload events (image-pipeline replay-deadletter --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   smoke: runSmokeCommand,
   backup: runBackupCommand,
   restore: runRestoreCommand,
+  'replay-deadletter': runReplayDeadLetterCommand,
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

@@ -19,5 +19,11 @@ export const COSMOS_CONTAINERS = {
   batches: { id: 'batches', partitionKeyPath: '/id', holdsPersonalData: true },
 } as const;
 
+/**
+ * The Functions host's blob extension webhook, where Event Grid delivers BlobCreated events for the Event Grid blob
+ * trigger (the Bicep and infra/scripts/postdeploy.sh subscribe it; the local host serves it too).
+ */
+export const BLOB_WEBHOOK = { path: '/runtime/webhooks/blobs', processUpload: 'Host.Functions.processUpload' } as const;
+
 /** Where Event Grid writes BlobCreated events it could not deliver (image-pipeline replay-deadletter re-delivers them). */
 export const EVENT_GRID_DEAD_LETTER_CONTAINER = 'eventgrid-dead-letters';

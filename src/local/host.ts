@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
-import { BLOB_CONTAINERS } from '../lib/names';
+import { BLOB_CONTAINERS, BLOB_WEBHOOK } from '../lib/names';
 import { maintenanceJobs } from '../lib/jobs/maintenance';
 import { processUpload } from '../lib/processing/process-upload';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
+import { blobWebhookRoute } from './blob-webhook';
 import { startCosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
 import { startJobTimers } from './job-timers';
@@ -92,7 +93,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(timers.stop);
     notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT)`);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES, blobWebhookRoute(log)], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,
     });
     await new Promise<void>((resolve, reject) => {
@@ -111,6 +112,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     // The CLI's operator commands (sweep, backup, ...) find this host's stores through this file (src/cli/connections.ts).
     const removeFile = writeLocalHostFile(port, { pid: process.pid, apiUrl, settings: settingsOf(config) });
     stops.push(async () => removeFile());
+    notes.push(`Blob extension webhook (Event Grid events, image-pipeline replay-deadletter): POST ${apiUrl.replace('/api', '')}${BLOB_WEBHOOK.path}?functionName=${BLOB_WEBHOOK.processUpload}`);
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
     notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
     return {
