@@ -7,6 +7,10 @@ param name string
 param planName string
 param location string
 param tags object = {}
+@description('azd service this app is deployed as (azure.yaml): api; the standby app is deployed by the postdeploy hook.')
+param serviceName string = 'api'
+@description('The app in the region that is not active: its batch ingest and its maintenance jobs stay off, so two regions never process the same batches. HTTP and the blob trigger (its own storage\'s events only) run.')
+param standby bool = false
 param zoneRedundant bool
 param instanceMemoryMB int
 param maximumInstanceCount int
@@ -64,7 +68,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
   tags: union(tags, {
-    'azd-service-name': 'api'
+    'azd-service-name': serviceName
   })
   kind: 'functionapp,linux'
   identity: {
@@ -144,6 +148,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     AZURE_CLIENT_ID: identityClientId
+    // Host level: the triggers only the active region runs (infra/scripts/failover.sh flips them)
+    'AzureWebJobs.ingestBatchRecords.Disabled': standby ? 'true' : 'false'
+    'AzureWebJobs.maintenance.Disabled': standby ? 'true' : 'false'
   }
 }
 

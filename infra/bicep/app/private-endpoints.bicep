@@ -1,4 +1,6 @@
 // Private endpoints and private DNS zones for storage (blob, queue, table), Cosmos DB and Event Hubs (vnetEnabled).
+// The secondary region calls it again for its own VNet, storage account and Event Hubs namespace: the zones exist by
+// then (createZones false) and get a link to that VNet too. Cosmos DB is left out there (cosmosAccountId empty).
 
 param location string
 param tags object = {}
@@ -6,12 +8,15 @@ param nameSuffix string
 param virtualNetworkId string
 param subnetId string
 param storageAccountId string
+@description('Empty string: no Cosmos DB endpoint.')
 param cosmosAccountId string
 param eventHubsNamespaceId string
+@description('Create the private DNS zones (the first call); false: they exist, link this VNet to them.')
+param createZones bool = true
 
 var storageSuffix = environment().suffixes.storage // core.windows.net in the public cloud
 
-var endpoints = [
+var allEndpoints = [
   {
     name: 'blob'
     resourceId: storageAccountId
@@ -43,12 +48,19 @@ var endpoints = [
     zone: 'privatelink.servicebus.windows.net'
   }
 ]
+var endpoints = filter(allEndpoints, e => !empty(e.resourceId))
 
-resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
-  for e in endpoints: {
+resource newZones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
+  for e in endpoints: if (createZones) {
     name: e.zone
     location: 'global'
     tags: tags
+  }
+]
+
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' existing = [
+  for e in endpoints: {
+    name: e.zone
   }
 ]
 
@@ -64,6 +76,9 @@ resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-0
       }
       registrationEnabled: false
     }
+    dependsOn: [
+      newZones
+    ]
   }
 ]
 
@@ -107,5 +122,8 @@ resource dnsZoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@
         }
       ]
     }
+    dependsOn: [
+      newZones
+    ]
   }
 ]
