@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CONTAINERS, documentStoreFor } from '../../src/cli/backup-stores';
-import { runCli } from '../../src/cli/cli';
 import { runBackup } from '../../src/lib/backup/export';
 import { FolderTarget } from '../../src/lib/backup/folder-target';
 import { appFields, documentKey, type Document } from '../../src/lib/backup/document-store';
@@ -14,16 +13,10 @@ import { cosmosClient } from '../../src/lib/results/cosmos';
 import { startBatchHost, waitForBatch } from '../batch/host';
 import { containerSasUrl } from '../support/azurite-sas';
 import { Faults, storageError } from '../support/faults';
+import { cli } from '../support/cli';
 import { sampleImage } from '../support/images';
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe('image-pipeline backup and restore on the local host', () => {
   let host: Host;

@@ -6,19 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli';
 import { BLOB_WEBHOOK, EVENT_GRID_DEAD_LETTER_CONTAINER } from '../../src/lib/names';
 import { startBatchHost } from '../batch/host';
+import { cli } from '../support/cli';
 import { sampleImage } from '../support/images';
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
-
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 const deadLettered = (blob: string) => ({
   id: randomUUID(),
