@@ -54,7 +54,7 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     const levels = Object.values(config.analyzers.core.rules as Record<string, { level: string }>).map((r) => r.level);
     expect(levels.length).toBeGreaterThan(20);
     expect(new Set(levels)).toEqual(new Set(['error']));
-  });
+  }, 300_000); // every template, standby region included: on a loaded 2-core machine this outlasts the default minute
 
   it('suppresses BCP081 for Microsoft.Web/sites/host deliberately: without the pragma the compiler warns', async () => {
     const file = path.join(bicepDir, 'app', 'blob-event-subscription.bicep');
