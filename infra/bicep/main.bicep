@@ -42,6 +42,9 @@ param principalType string = empty(deployer().userPrincipalName) ? 'ServicePrinc
 @description('Object id of the Entra group of analysts: Storage Blob Data Reader on the analytics container and a Cosmos DB data-plane role with readMetadata and readAnalytics on the facts container, for Fabric mirroring. Empty: none.')
 param analystsGroupObjectId string = ''
 
+@description('Object ids of the identities that run image-pipeline backup (the on-premises backup server, as a service principal or an Arc-enabled server\'s managed identity): Cosmos DB Built-in Data Reader on the account, nothing else. Empty: none.')
+param backupPrincipalIds array = []
+
 @description('Object ids of batch producers (CLI users, in-house Kafka producers, the in-house bridge or MirrorMaker 2): Azure Event Hubs Data Sender on the batch hub and Storage Blob Data Contributor on the batches container only. Empty: none.')
 param producerPrincipalIds array = []
 
@@ -59,14 +62,18 @@ param zoneRedundant bool = false
 @description('Storage redundancy: ZRS (three zones, one region) or RA-GZRS (ZRS plus asynchronous copy to the paired region, readable there).')
 param storageSkuName string = 'Standard_ZRS'
 
-@description('Second Cosmos DB region (read replica, automatic service-managed failover). Empty string: single region.')
-param cosmosSecondaryLocation string = ''
+@description('Second region (region B): a standby function app with its own storage, Application Insights and Event Grid topic; the second Cosmos DB region (automatic failover); the Event Hubs geo-DR namespace behind an alias the app and the producers use. Empty string: one region. Must offer Flex Consumption. See infra/README.md "Disaster recovery".')
+param secondaryLocation string = ''
 
-@description('Make the secondary Cosmos DB region zone redundant (only when cosmosSecondaryLocation is set and that region has zones).')
+@allowed([
+  'primary'
+  'secondary'
+])
+@description('The region that is active now: its app ingests batches and runs the maintenance jobs, its Event Hubs namespace holds the alias, its Cosmos DB region takes writes. infra/scripts/failover.sh and failback.sh switch it and tell you to set this to match before the next deployment.')
+param activeRegion string = 'primary'
+
+@description('Make the secondary Cosmos DB region zone redundant (only when secondaryLocation is set and that region has zones).')
 param cosmosSecondaryZoneRedundant bool = false
-
-@description('Region of the Event Hubs geo-disaster-recovery secondary namespace (metadata-only pairing behind an alias). Empty string: no geo-DR.')
-param eventHubsGeoDrSecondaryLocation string = ''
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Data
@@ -185,6 +192,15 @@ param appSubnetPrefix string = '10.40.1.0/24'
 @description('Subnet for the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.40.2.0/24'
 
+@description('Address space of the secondary region\'s VNet (vnetEnabled with secondaryLocation); must not overlap the first.')
+param secondaryVnetAddressPrefix string = '10.41.0.0/16'
+
+@description('Secondary region: subnet for the standby app\'s VNet integration.')
+param secondaryAppSubnetPrefix string = '10.41.1.0/24'
+
+@description('Secondary region: subnet for its private endpoints (its storage account and Event Hubs namespace).')
+param secondaryPrivateEndpointSubnetPrefix string = '10.41.2.0/24'
+
 @description('Data-centre link (vnetEnabled only): a site-to-site VPN gateway to the data centre\'s VPN device. Leave false for ExpressRoute or a hub network (infra/README.md, "From the data centre").')
 param dataCentreVpnEnabled bool = false
 
@@ -229,7 +245,10 @@ param failedProcessingRatePercent int = 10
 // ---------------------------------------------------------------------------------------------------------------------
 
 var abbrs = loadJsonContent('./abbreviations.json')
-var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+// Not derived from the location: the same environment deployed to (or redeployed from) another region names the same
+// shared resources (Cosmos DB account, Event Hubs alias), rather than creating empty new ones.
+var resourceToken = toLower(uniqueString(subscription().id, environmentName))
+var secondaryEnabled = !empty(secondaryLocation)
 var tags = {
   'azd-env-name': environmentName
 }
@@ -242,10 +261,19 @@ var analyticsContainerName = 'analytics'
 var cosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
 var eventHubsNamespaceName = '${abbrs.eventHubNamespaces}${resourceToken}'
 // app/eventhubs.bicep names the geo-DR secondary '<namespace>-secondary'
-var eventHubsSecondaryNamespaceName = empty(eventHubsGeoDrSecondaryLocation) ? '' : '${eventHubsNamespaceName}-secondary'
+var eventHubsSecondaryNamespaceName = secondaryEnabled ? '${eventHubsNamespaceName}-secondary' : ''
 var appInsightsName = '${abbrs.insightsComponents}${resourceToken}'
 var blobSystemTopicName = '${abbrs.eventGridDomainsTopics}storage-${resourceToken}'
 var deadLetterContainerName = 'eventgrid-dead-letters'
+// The standby stamp in the secondary region: the same resources with a role suffix, never a location.
+var standbyFunctionAppName = '${functionAppName}-standby'
+var standbyDeploymentContainerName = 'app-package-${take(standbyFunctionAppName, 32)}-${take(resourceToken, 7)}'
+var standbyStorageAccountName = '${storageAccountName}sb'
+var standbyAppInsightsName = '${appInsightsName}-standby'
+var standbyBlobSystemTopicName = '${blobSystemTopicName}-standby'
+// COSMOS_PREFERRED_REGIONS: each app reads from the replica in its own region first.
+var primaryRegions = secondaryEnabled ? [location, secondaryLocation] : [location]
+var standbyRegions = [secondaryLocation, location]
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -333,10 +361,12 @@ module cosmos 'app/cosmos.bicep' = {
     tags: tags
     databaseName: cosmosDatabaseName
     zoneRedundant: zoneRedundant
-    secondaryLocation: cosmosSecondaryLocation
+    secondaryLocation: secondaryLocation
     secondaryZoneRedundant: cosmosSecondaryZoneRedundant
+    activeRegion: activeRegion
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
     vnetEnabled: vnetEnabled
+    allowedSubnetIds: vnetEnabled && secondaryEnabled ? [standbyVnet!.outputs.appSubnetId] : []
   }
 }
 
@@ -346,6 +376,8 @@ module eventHubs 'app/eventhubs.bicep' = {
   params: {
     name: eventHubsNamespaceName
     location: location
+    secondaryLocation: secondaryLocation
+    activeRegion: activeRegion
     tags: tags
     skuName: eventHubsSku
     capacity: eventHubsCapacity
@@ -354,7 +386,6 @@ module eventHubs 'app/eventhubs.bicep' = {
     partitionCount: eventHubPartitionCount
     retentionDays: min(eventHubRetentionDays, retentionDays)
     consumerGroupName: eventHubConsumerGroup
-    geoDrSecondaryLocation: eventHubsGeoDrSecondaryLocation
     vnetEnabled: vnetEnabled
   }
 }
@@ -434,10 +465,11 @@ module functionApp 'app/function-app.bicep' = {
     planName: '${abbrs.webServerFarms}${resourceToken}'
     location: location
     tags: tags
+    standby: activeRegion != 'primary'
     zoneRedundant: zoneRedundant
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
-    durableAlwaysReadyInstances: durableAlwaysReadyInstances
+    durableAlwaysReadyInstances: activeRegion == 'primary' ? durableAlwaysReadyInstances : 0
     identityId: appIdentity.outputs.resourceId
     identityClientId: appIdentity.outputs.clientId
     storageAccountName: storage.outputs.name
@@ -446,6 +478,7 @@ module functionApp 'app/function-app.bicep' = {
     applicationInsightsConnectionString: appInsights.outputs.connectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
+    cosmosPreferredRegions: primaryRegions
     eventHubsFullyQualifiedNamespace: eventHubs.outputs.fullyQualifiedNamespace
     eventHubName: eventHubs.outputs.eventHubName
     eventHubConsumerGroup: eventHubs.outputs.consumerGroupName
@@ -502,6 +535,7 @@ module producerRbac 'app/producer-rbac.bicep' = {
     // Names known when the deployment starts (not module outputs), so that what-if can predict the role assignments.
     eventHubsNamespaceName: eventHubsNamespaceName
     eventHubName: eventHubName
+    scopeToHub: activeRegion == 'primary' || !secondaryEnabled
     storageAccountName: storageAccountName
     batchesContainerName: 'batches'
   }
@@ -567,6 +601,224 @@ module blobEventSubscription 'app/blob-event-subscription.bicep' = if (createBlo
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// The secondary region (secondaryLocation): a standby stamp that can take over. Its app runs the same code on its own
+// storage (host, Durable task hub, uploads, derivatives) and telemetry; it shares the Cosmos DB account (a region of
+// it) and the Event Hubs alias. While the primary is active its batch ingest and maintenance jobs are off.
+// ---------------------------------------------------------------------------------------------------------------------
+
+module standbyIdentity 'app/identity.bicep' = if (secondaryEnabled) {
+  name: 'standbyIdentity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}-standby'
+    location: secondaryLocation
+    tags: tags
+  }
+}
+
+module standbyLogAnalytics 'app/log-analytics.bicep' = if (secondaryEnabled) {
+  name: 'standbyLogAnalytics'
+  scope: rg
+  params: {
+    name: '${abbrs.operationalInsightsWorkspaces}${resourceToken}-standby'
+    location: secondaryLocation
+    tags: tags
+    dataRetention: logAnalyticsRetentionDays
+  }
+}
+
+module standbyAppInsights 'app/app-insights.bicep' = if (secondaryEnabled) {
+  name: 'standbyAppInsights'
+  scope: rg
+  params: {
+    name: standbyAppInsightsName
+    location: secondaryLocation
+    tags: tags
+    workspaceResourceId: standbyLogAnalytics!.outputs.resourceId
+    disableLocalAuth: true
+  }
+}
+
+module standbyStorage 'app/storage.bicep' = if (secondaryEnabled) {
+  name: 'standbyStorage'
+  scope: rg
+  params: {
+    name: standbyStorageAccountName
+    location: secondaryLocation
+    tags: tags
+    skuName: 'Standard_ZRS' // region A's account is the geo-redundant one; B holds what B processes while active
+    deploymentContainerName: standbyDeploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
+    retentionDays: retentionDays
+    softDeleteRetentionDays: blobSoftDeleteRetentionDays
+    vnetEnabled: vnetEnabled
+    logAnalyticsWorkspaceId: standbyLogAnalytics!.outputs.resourceId
+  }
+}
+
+module standbyVnet 'app/vnet.bicep' = if (vnetEnabled && secondaryEnabled) {
+  name: 'standbyVnet'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}-standby'
+    location: secondaryLocation
+    tags: tags
+    addressPrefix: secondaryVnetAddressPrefix
+    appSubnetPrefix: secondaryAppSubnetPrefix
+    privateEndpointSubnetPrefix: secondaryPrivateEndpointSubnetPrefix
+    appSubnetServiceEndpoints: [
+      'Microsoft.AzureCosmosDB'
+    ]
+  }
+}
+
+module standbyPrivateEndpoints 'app/private-endpoints.bicep' = if (vnetEnabled && secondaryEnabled) {
+  name: 'standbyPrivateEndpoints'
+  scope: rg
+  params: {
+    location: secondaryLocation
+    tags: tags
+    nameSuffix: '${resourceToken}-standby'
+    virtualNetworkId: standbyVnet!.outputs.vnetId
+    subnetId: standbyVnet!.outputs.privateEndpointSubnetId
+    storageAccountId: standbyStorage!.outputs.id
+    cosmosAccountId: '' // through the app subnet's service endpoint (cosmos.bicep allowedSubnetIds)
+    eventHubsNamespaceId: eventHubs.outputs.secondaryId
+    createZones: false
+  }
+  dependsOn: [
+    privateEndpoints // creates the private DNS zones this links to
+  ]
+}
+
+module standbyFunctionApp 'app/function-app.bicep' = if (secondaryEnabled) {
+  name: 'standbyFunctionApp'
+  scope: rg
+  params: {
+    name: standbyFunctionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}-standby'
+    location: secondaryLocation
+    tags: tags
+    serviceName: 'api-standby'
+    standby: activeRegion != 'secondary'
+    zoneRedundant: zoneRedundant
+    instanceMemoryMB: functionInstanceMemoryMB
+    maximumInstanceCount: functionMaximumInstanceCount
+    durableAlwaysReadyInstances: activeRegion == 'secondary' ? durableAlwaysReadyInstances : 0 // scales to zero while standing by
+    identityId: standbyIdentity!.outputs.resourceId
+    identityClientId: standbyIdentity!.outputs.clientId
+    storageAccountName: standbyStorage!.outputs.name
+    storageBlobEndpoint: standbyStorage!.outputs.primaryBlobEndpoint
+    deploymentContainerName: standbyDeploymentContainerName
+    applicationInsightsConnectionString: standbyAppInsights!.outputs.connectionString
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    cosmosPreferredRegions: standbyRegions
+    eventHubsFullyQualifiedNamespace: eventHubs.outputs.fullyQualifiedNamespace
+    eventHubName: eventHubs.outputs.eventHubName
+    eventHubConsumerGroup: eventHubs.outputs.consumerGroupName
+    imageEngine: imageEngine
+    maxUploadBytes: maxUploadBytes
+    maxImagePixels: maxImagePixels
+    callbackAllowedHosts: callbackAllowedHosts
+    continuationTokenKey: continuationTokenKey
+    batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
+    retentionDays: retentionDays
+    analyticsBlobEndpoint: analyticsStorage.outputs.blobEndpoint
+    duplicateHashDistance: duplicateHashDistance
+    virtualNetworkSubnetId: vnetEnabled ? standbyVnet!.outputs.appSubnetId : ''
+  }
+  dependsOn: [
+    standbyRbac
+  ]
+}
+
+module standbyRbac 'app/rbac.bicep' = if (secondaryEnabled) {
+  name: 'standbyRbac'
+  scope: rg
+  params: {
+    appPrincipalId: standbyIdentity!.outputs.principalId
+    userPrincipalId: '' // the deployer's roles are on the primary stamp (rbac above)
+    userPrincipalType: principalType
+    storageAccountName: standbyStorageAccountName
+    cosmosAccountName: cosmosAccountName
+    eventHubsNamespaceName: eventHubsNamespaceName
+    eventHubsSecondaryNamespaceName: eventHubsSecondaryNamespaceName
+    applicationInsightsName: standbyAppInsightsName
+    analyticsStorageAccountName: analyticsStorageAccountName // one analytics account: the standby exports to it after a failover
+  }
+  dependsOn: [
+    standbyStorage
+    analyticsStorage
+    cosmos
+    eventHubs
+    standbyAppInsights
+  ]
+}
+
+// Producers keep working after a failover: Data Sender on the secondary namespace and the standby's batches container.
+module standbyProducerRbac 'app/producer-rbac.bicep' = if (secondaryEnabled) {
+  name: 'standbyProducerRbac'
+  scope: rg
+  params: {
+    principalIds: producerPrincipalIds
+    eventHubsNamespaceName: eventHubsSecondaryNamespaceName
+    eventHubName: eventHubName
+    scopeToHub: activeRegion == 'secondary'
+    storageAccountName: standbyStorageAccountName
+    batchesContainerName: 'batches'
+  }
+  dependsOn: [
+    standbyStorage
+    eventHubs
+  ]
+}
+
+module standbyBlobSystemTopic 'app/event-grid-system-topic.bicep' = if (secondaryEnabled) {
+  name: 'standbyBlobSystemTopic'
+  scope: rg
+  params: {
+    name: standbyBlobSystemTopicName
+    location: secondaryLocation
+    tags: tags
+    source: standbyStorage!.outputs.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+    deadLetterStorageAccountName: standbyStorageAccountName
+    deadLetterContainerName: deadLetterContainerName
+  }
+}
+
+module standbyBlobEventSubscription 'app/blob-event-subscription.bicep' = if (secondaryEnabled && createBlobEventSubscription) {
+  name: 'standbyBlobEventSubscription'
+  scope: rg
+  params: {
+    systemTopicName: standbyBlobSystemTopicName
+    functionAppName: standbyFunctionAppName
+    functionName: 'processUpload'
+    containerName: storage.outputs.uploadsContainerName
+    deadLetterStorageAccountId: standbyStorage!.outputs.id
+    deadLetterContainerName: deadLetterContainerName
+  }
+  dependsOn: [
+    standbyBlobSystemTopic
+    standbyFunctionApp
+  ]
+}
+
+// The on-premises backup server reads Cosmos DB (image-pipeline backup); nothing else.
+module backupRbac 'app/backup-rbac.bicep' = {
+  name: 'backupRbac'
+  scope: rg
+  params: {
+    principalIds: backupPrincipalIds
+    cosmosAccountName: cosmosAccountName
+  }
+  dependsOn: [
+    cosmos
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Alerts
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -623,4 +875,13 @@ output BATCHES_CONTAINER_NAME string = storage.outputs.batchesContainerName
 output ANALYTICS_STORAGE_ACCOUNT_NAME string = analyticsStorage.outputs.name
 output ANALYTICS_DFS_ENDPOINT string = analyticsStorage.outputs.dfsEndpoint
 output DATA_CENTRE_VPN_GATEWAY_IP string = vnetEnabled && dataCentreVpnEnabled ? vpnGateway!.outputs.gatewayPublicIp : ''
+output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
+output EVENTHUB_NAMESPACE string = eventHubs.outputs.name
+output EVENTHUB_SECONDARY_NAMESPACE string = eventHubs.outputs.secondaryNamespaceName
+output EVENTHUB_ALIAS string = eventHubs.outputs.geoDrAliasName
+output AZURE_SECONDARY_LOCATION string = secondaryLocation
+output AZURE_STANDBY_FUNCTION_APP_NAME string = secondaryEnabled ? standbyFunctionApp!.outputs.name : ''
+output AZURE_STANDBY_STORAGE_ACCOUNT_NAME string = secondaryEnabled ? standbyStorage!.outputs.name : ''
+output STANDBY_BLOB_SYSTEM_TOPIC_NAME string = secondaryEnabled ? standbyBlobSystemTopic!.outputs.name : ''
+output STANDBY_API_BASE_URL string = secondaryEnabled ? standbyFunctionApp!.outputs.baseUrl : ''
 output DATA_CENTRE_DNS_FORWARD_TO string = vnetEnabled && dataCentreDnsResolverEnabled ? dnsResolver!.outputs.inboundAddress : ''

@@ -12,8 +12,9 @@ trap 'rm -rf "$stage"' EXIT
 npm run build --silent
 mkdir -p "$stage/dist"
 cp -R dist/src "$stage/dist/src"
-# The local host (npm start) needs the dev-only emulators and never runs in Azure.
-rm -rf "$stage/dist/src/local"
+# The local host (npm start) needs the dev-only emulators and never runs in Azure. Only local-host-file stays (node:
+# modules only): the operator commands (backup, restore, replay-deadletter) look there for a running local host.
+find "$stage/dist/src/local" -type f ! -name 'local-host-file.js' -delete
 cp -R host.json web package.json package-lock.json "$stage/"
 
 # Production dependencies only, for the platform the app runs on whatever machine builds the package. Install

@@ -43,3 +43,9 @@ az eventgrid system-topic event-subscription create `
   --output none
 if ($LASTEXITCODE -ne 0) { throw 'az eventgrid system-topic event-subscription create failed' }
 Write-Host "Event Grid subscription ${subscriptionName}: BlobCreated in $container/ -> $functionName"
+
+# The standby app in the secondary region needs the Linux x64 package (infra/scripts/package.sh), which this hook cannot
+# build on Windows: deploy it with postdeploy.sh (WSL, Linux) or the delivery pipeline.
+if ($env:AZURE_STANDBY_FUNCTION_APP_NAME) {
+  Write-Warning "standby app $($env:AZURE_STANDBY_FUNCTION_APP_NAME) not deployed: run infra/scripts/postdeploy.sh on Linux or WSL (it deploys the package and its Event Grid subscription)"
+}

@@ -59,3 +59,18 @@ az eventgrid system-topic event-subscription create \
   --output none
 
 echo "Event Grid subscription $SUBSCRIPTION_NAME: BlobCreated in ${UPLOADS_CONTAINER_NAME}/ -> ${FUNCTION_NAME}"
+
+# The standby app in the secondary region (secondaryLocation), when there is one: the same package, and the same
+# subscription on its own storage account's topic, so it takes uploads the moment it is active. The package is the one
+# the pipeline deployed (STANDBY_PACKAGE), else built here (azd deploys the primary app only).
+if [ -n "${AZURE_STANDBY_FUNCTION_APP_NAME:-}" ] && [ -z "${POSTDEPLOY_STANDBY:-}" ]; then
+  : "${AZURE_STANDBY_STORAGE_ACCOUNT_NAME:?AZURE_STANDBY_STORAGE_ACCOUNT_NAME is not set (deployment output)}"
+  : "${STANDBY_BLOB_SYSTEM_TOPIC_NAME:?STANDBY_BLOB_SYSTEM_TOPIC_NAME is not set (deployment output)}"
+  package="${STANDBY_PACKAGE:-build/package/image-pipeline.zip}"
+  [ -n "${STANDBY_PACKAGE:-}" ] || sh "$(dirname "$0")/package.sh" "$package"
+  az functionapp deployment source config-zip --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_STANDBY_FUNCTION_APP_NAME" \
+    --src "$package" --output none
+  POSTDEPLOY_STANDBY=1 AZURE_FUNCTION_APP_NAME="$AZURE_STANDBY_FUNCTION_APP_NAME" \
+    AZURE_STORAGE_ACCOUNT_NAME="$AZURE_STANDBY_STORAGE_ACCOUNT_NAME" BLOB_SYSTEM_TOPIC_NAME="$STANDBY_BLOB_SYSTEM_TOPIC_NAME" \
+    sh "$0"
+fi

@@ -13,6 +13,9 @@ const USAGE = `Usage: image-pipeline <command> [options]
   sweep     Apply the retention policy to the stores now or as of a time (image-pipeline sweep --help)
   export    Write the analytics facts as Parquet (image-pipeline export --help)
   analytics Query the Parquet exports with DuckDB (image-pipeline analytics --help)
+  backup    Back up Cosmos DB to a folder or blob container; verify, prune (image-pipeline backup --help)
+  restore   Restore Cosmos DB from backups (image-pipeline restore --help)
+  replay-deadletter  Re-deliver Event Grid's dead-lettered upload events (image-pipeline replay-deadletter --help)
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
@@ -24,6 +27,9 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   sweep: async (argv, io) => (await import('./sweep-command.js')).runSweepCommand(argv, io),
   export: async (argv, io) => (await import('./export-command.js')).runExportCommand(argv, io),
   analytics: async (argv, io) => (await import('./analytics-command.js')).runAnalyticsCommand(argv, io),
+  backup: async (argv, io) => (await import('./backup-command.js')).runBackupCommand(argv, io),
+  restore: async (argv, io) => (await import('./restore-command.js')).runRestoreCommand(argv, io),
+  'replay-deadletter': async (argv, io) => (await import('./replay-deadletter-command.js')).runReplayDeadLetterCommand(argv, io),
 };
 
 /** Runs one image-pipeline command; resolves with the exit code. */

@@ -10,6 +10,7 @@ export const APP_SETTINGS = {
   AzureWebJobsStorage: { scope: 'azure', description: 'Storage for uploads, derivatives and the Functions host: a connection string, or identity-based via AzureWebJobsStorage__accountName / __blobServiceUri + __credential + __clientId. Unset locally: embedded Azurite.' },
   COSMOS_CONNECTION: { scope: 'azure', description: 'Cosmos DB: a connection string, or identity-based via COSMOS_CONNECTION__accountEndpoint + __credential + __clientId. Unset locally: embedded Cosmos stand-in.' },
   COSMOS_DATABASE: { scope: 'azure', description: 'Cosmos DB database name.', default: 'image-pipeline' },
+  COSMOS_PREFERRED_REGIONS: { scope: 'azure', description: 'Comma-separated Azure regions (northeurope or North Europe) in the order the app reads from the multi-region Cosmos DB account through its global endpoint; writes go to the current write region wherever it is. Unset: the account\'s own order.' },
   EVENTHUB_CONNECTION: { scope: 'azure', description: 'Event Hubs namespace for batch records: identity-based via EVENTHUB_CONNECTION__fullyQualifiedNamespace + __credential + __clientId, or a connection string.' },
   EVENTHUB_NAME: { scope: 'azure', description: 'Event hub (Kafka topic) carrying batch records.', default: 'image-batches' },
   EVENTHUB_CONSUMER_GROUP: { scope: 'azure', description: 'Consumer group of the batch ingest trigger.', default: '$Default' },
@@ -24,7 +25,7 @@ export const APP_SETTINGS = {
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
   APPLICATIONINSIGHTS_CONNECTION_STRING: { scope: 'azure', description: 'Application Insights: the app exports its traces, metrics and logs there with OpenTelemetry (and the Functions host its own telemetry). Unset: no Azure Monitor export.' },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { scope: 'azure', description: 'Authorization=AAD (with ClientId=...): telemetry is sent with the managed identity (Entra ID), as the resource takes no keys.' },
-  RETENTION_DAYS: { scope: 'azure', description: 'Days an image and its personal metadata are kept: every blob of it is deleted and its documents de-identified before then. At most 7 (the privacy policy); shorter is allowed, longer is refused at start-up.', default: '7' },
+  RETENTION_DAYS: { scope: 'azure', description: 'Days an image and its personal metadata are kept: every blob of it is deleted and its documents de-identified before then. At most 7 (the privacy policy); shorter is allowed, longer is refused at start-up. Backups are pruned to it too (image-pipeline backup --prune).', default: '7' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
@@ -50,6 +51,8 @@ export interface Config {
   storage?: Connection;
   cosmos?: Connection;
   cosmosDatabase: string;
+  /** Regions the Cosmos DB client prefers, in order (the SDK compares them without spaces or case). */
+  cosmosPreferredRegions: string[];
   eventHub?: Connection;
   eventHubName: string;
   eventHubConsumerGroup: string;
@@ -220,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage,
     cosmos,
     cosmosDatabase: setting(env, 'COSMOS_DATABASE')!,
+    cosmosPreferredRegions: list(env, 'COSMOS_PREFERRED_REGIONS'),
     eventHub: connection(env, 'EVENTHUB_CONNECTION', { fullyQualifiedNamespace: identity }),
     eventHubName: setting(env, 'EVENTHUB_NAME')!,
     eventHubConsumerGroup: setting(env, 'EVENTHUB_CONSUMER_GROUP')!,

@@ -71,7 +71,7 @@ export async function createServices(config: Config): Promise<Services> {
   if (!config.storage) throw new ConfigError('AzureWebJobsStorage (or AzureWebJobsStorage__accountName) is not set');
   if (!config.cosmos) throw new ConfigError('COSMOS_CONNECTION (or COSMOS_CONNECTION__accountEndpoint) is not set');
   const blobs = new AzureBlobStore(blobServiceClient(config.storage));
-  const client = cosmosClient(config.cosmos);
+  const client = cosmosClient(config.cosmos, config.cosmosPreferredRegions);
   const keyBased = config.cosmos.kind === 'connectionString';
   const containers = Object.values(BLOB_CONTAINERS);
   // Few retries at start-up, so an unreachable endpoint is reported by its own error rather than a timeout.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { handle, ROUTES, WEB_ROUTES } from '../lib/api/routes';
 import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
-import { BLOB_CONTAINERS } from '../lib/names';
+import { BLOB_CONTAINERS, BLOB_WEBHOOK } from '../lib/names';
 import { maintenanceJobs, RETENTION_SWEEP_JOB, type MaintenanceJob } from '../lib/jobs/maintenance';
 import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
@@ -12,6 +12,7 @@ import { imageIdForBlob } from '../lib/processing/upload-blob';
 import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
+import { blobWebhookRoute } from './blob-webhook';
 import { startCosmosStandIn, type CosmosStandIn } from './cosmos-standin';
 import { createApiServer } from './http-server';
 import { startJobTimers } from './job-timers';
@@ -123,7 +124,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(timers.stop);
     notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), retention ${config.retentionDays} days (RETENTION_DAYS)`);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES, blobWebhookRoute(log)], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
       bodyTimeoutMs: config.local.requestBodyTimeoutMs,
     });
     await new Promise<void>((resolve, reject) => {
@@ -142,6 +143,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     // The CLI's operator commands (sweep, backup, ...) find this host's stores through this file (src/cli/connections.ts).
     const removeFile = writeLocalHostFile(port, { pid: process.pid, apiUrl, settings: settingsOf(config) });
     stops.push(async () => removeFile());
+    notes.push(`Blob extension webhook (Event Grid events, image-pipeline replay-deadletter): POST ${apiUrl.replace('/api', '')}${BLOB_WEBHOOK.path}?functionName=${BLOB_WEBHOOK.processUpload}`);
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
     notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
     return {

@@ -14,14 +14,17 @@ export interface ApiServerOptions {
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
-/** Compiles an Azure Functions route template (`images/{id}`) to a matcher for `/api/...` paths. */
+/**
+ * Compiles an Azure Functions route template (`images/{id}`) to a matcher for `/api/...` paths; a template that starts
+ * with `/` is a path of its own (the host's runtime endpoints, such as the blob extension webhook).
+ */
 function matcher(template: string): (path: string) => Record<string, string> | undefined {
   const names: string[] = [];
   const pattern = template.replace(/\{(\w+)\}/g, (_, name: string) => {
     names.push(name);
     return '([^/]+)';
   });
-  const regex = new RegExp(`^/api/${pattern}/?$`);
+  const regex = new RegExp(template.startsWith('/') ? `^${pattern}/?$` : `^/api/${pattern}/?$`);
   return (path) => {
     const match = regex.exec(path);
     if (!match) return undefined;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 const RANKS: Record<string, number> = {
   api: 6,
   jobs: 6, // the maintenance timer's jobs
+  backup: 6, // the operator's backup, verify, restore and prune (image-pipeline backup)
   orchestration: 5,
   privacy: 4.5, // de-identification of the domain's documents, for the sweep and anything else above
   batch: 4,

@@ -36,7 +36,12 @@ import { BLOB_RECEIPTS_PREFIX, lifecycleViolations } from './retention-rules.js'
 
 // Settings the Functions host or the Azure SDKs read that are not app configuration of the code (src/lib/config.ts).
 // Application Insights settings are in APP_SETTINGS too: the app's own OpenTelemetry export reads them.
-const HOST_ONLY_SETTINGS = new Set(['AZURE_CLIENT_ID']);
+const HOST_ONLY_SETTINGS = new Set([
+  'AZURE_CLIENT_ID',
+  // The Functions host's switch for one function: off in the standby region (failover.sh turns them on there).
+  'AzureWebJobs.ingestBatchRecords.Disabled',
+  'AzureWebJobs.maintenance.Disabled',
+]);
 
 // The code's names (src/lib/names.ts), in the shape the Bicep declares them.
 const CODE_BLOB_CONTAINERS: string[] = Object.values(BLOB_CONTAINERS);
@@ -231,7 +236,10 @@ describe('resource names match the code', () => {
     const resolve = fileResolver(main);
     expect(resolve('eventHubName')).toBe(APP_SETTINGS.EVENTHUB_NAME.default);
     const eventHubs = bicep('app/eventhubs.bicep');
-    expect(resourcesOfType(eventHubs, 'Microsoft.EventHub/namespaces/eventhubs/consumergroups')).toHaveLength(1);
+    // On the active namespace: the primary's, or after a failover the secondary's (the pairing copies them to the other).
+    const groups = resourcesOfType(eventHubs, 'Microsoft.EventHub/namespaces/eventhubs/consumergroups');
+    expect(groups.map((g) => property(declarationBody(g), 'parent')?.text)).toEqual(['hub', 'secondaryHub']);
+    expect(groups.map((g) => property(declarationBody(g), 'name')?.text)).toEqual(['consumerGroupName', 'consumerGroupName']);
     const ns = resourcesOfType(eventHubs, 'Microsoft.EventHub/namespaces')[0]!;
     expect(property(declarationBody(ns), 'properties')?.text).toBe('namespaceProperties');
     const nsProps = fileResolver(eventHubs)('namespaceProperties') as Record<string, Value>;
@@ -380,13 +388,13 @@ describe('parameter files and azure.yaml', () => {
     }
   });
 
-  it('prod turns on zone redundancy, RA-GZRS, a second Cosmos region and Event Hubs geo-DR', () => {
+  it('prod turns on zone redundancy, RA-GZRS and a second region (standby app, Cosmos DB region, Event Hubs geo-DR)', () => {
     const prod = JSON.parse(readFileSync(path.join(bicepDir, 'main.parameters.prod.json'), 'utf8')).parameters;
     expect(prod.zoneRedundant.value).toBe(true);
     expect(prod.storageSkuName.value).toBe('Standard_RAGZRS');
-    expect(prod.cosmosSecondaryLocation.value).not.toBe('');
-    expect(prod.eventHubsGeoDrSecondaryLocation.value).not.toBe('');
-    expect(prod.cosmosSecondaryLocation.value).not.toBe(prod.location.value);
+    expect(prod.secondaryLocation.value).not.toBe('');
+    expect(prod.secondaryLocation.value).not.toBe(prod.location.value);
+    expect(prod.activeRegion).toBeUndefined(); // the default, primary: only a failover changes it
   });
 
   it('azure.yaml points azd at infra/bicep and deploys the repo root as a TypeScript function app', () => {

@@ -18,6 +18,13 @@ const STORAGE_BLOB_DATA_CONTRIBUTOR = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
 let dev: SnapshotResource[]; // dev profile, the deployer given explicitly, the Event Grid subscription from Bicep
 let prod: SnapshotResource[]; // prod profile as it is
 let devServicePrincipal: SnapshotResource[]; // dev profile, principalType set by the caller
+let failedOver: SnapshotResource[]; // prod profile after a failover to the secondary region, subscriptions from Bicep, a producer and a backup server
+let elsewhere: SnapshotResource[]; // prod profile deployed with another primary location
+const PRODUCER = 'aaaaaaaa-0000-4000-8000-000000000002';
+const BACKUP_SERVER = 'aaaaaaaa-0000-4000-8000-000000000003';
+// Built-in role ids, as Azure documents them
+const EVENT_HUBS_DATA_SENDER = '2b629674-e913-4c01-ae53-ef4638d8f975';
+const COSMOS_DATA_READER = '00000000-0000-0000-0000-000000000001';
 
 const ofType = (resources: SnapshotResource[], type: string) => resources.filter((r) => r.type.toLowerCase() === type.toLowerCase());
 const roleAssignments = (resources: SnapshotResource[]) => [
@@ -30,12 +37,19 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     await bicep('--version'); // restores the CLI if needed, once, before the parallel runs
     const dir = workDir();
     const devValues = { environmentName: "'ci-dev'", location: "'westeurope'", principalId: `'${DEPLOYER}'`, createBlobEventSubscription: 'true' };
-    [dev, prod, devServicePrincipal] = await Promise.all([
+    [dev, prod, devServicePrincipal, failedOver, elsewhere] = await Promise.all([
       snapshot(dir, 'main.parameters.json', devValues),
       snapshot(dir, 'main.parameters.prod.json'),
       snapshot(dir, 'main.parameters.json', { ...devValues, principalType: "'ServicePrincipal'" }),
+      snapshot(dir, 'main.parameters.prod.json', {
+        activeRegion: "'secondary'",
+        createBlobEventSubscription: 'true',
+        producerPrincipalIds: `['${PRODUCER}']`,
+        backupPrincipalIds: `['${BACKUP_SERVER}']`,
+      }),
+      snapshot(dir, 'main.parameters.prod.json', { location: "'swedencentral'" }),
     ]);
-  }, 180_000);
+  }, 300_000);
 
   it('lints every template without a single diagnostic (bicepconfig.json makes the linter rules errors)', async () => {
     const { stdout, stderr } = await bicep('lint', '--pattern', `${path.relative(repoRoot, infraDir)}/**/*.bicep`);
@@ -44,7 +58,7 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     const levels = Object.values(config.analyzers.core.rules as Record<string, { level: string }>).map((r) => r.level);
     expect(levels.length).toBeGreaterThan(20);
     expect(new Set(levels)).toEqual(new Set(['error']));
-  });
+  }, 300_000); // every template, standby region included: on a loaded 2-core machine this outlasts the default minute
 
   it('suppresses BCP081 for Microsoft.Web/sites/host deliberately: without the pragma the compiler warns', async () => {
     const file = path.join(bicepDir, 'app', 'blob-event-subscription.bicep');
@@ -132,16 +146,18 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
     }
   });
 
-  it('gives the deploying person no data-plane role in prod; only the app and the Event Grid topic get roles', () => {
-    const [identity] = ofType(prod, 'Microsoft.ManagedIdentity/userAssignedIdentities');
-    const [topic] = ofType(prod, 'Microsoft.EventGrid/systemTopics');
+  it('gives the deploying person no data-plane role in prod; only the apps and the Event Grid topics get roles', () => {
+    const identities = ofType(prod, 'Microsoft.ManagedIdentity/userAssignedIdentities');
+    const topics = ofType(prod, 'Microsoft.EventGrid/systemTopics');
+    expect(identities.map((i) => i.name).sort()).toEqual([expect.stringMatching(/^id-api-\w+$/), expect.stringMatching(/^id-api-\w+-standby$/)]);
+    expect(topics).toHaveLength(2);
     const assignments = roleAssignments(prod);
-    expect(assignments.length).toBeGreaterThanOrEqual(8);
+    expect(assignments.length).toBeGreaterThanOrEqual(16);
     const holders = new Set(assignments.map((a) => String(a.properties?.principalId)));
     expect([...holders].sort()).toEqual(
       [
-        `[reference('${identity!.id}', '2023-01-31').principalId]`,
-        `[reference('${topic!.id}', '2022-06-15', 'full').identity.principalId]`,
+        ...identities.map((identity) => `[reference('${identity.id}', '2023-01-31').principalId]`),
+        ...topics.map((topic) => `[reference('${topic.id}', '2022-06-15', 'full').identity.principalId]`),
       ].sort(),
     );
     // the same template does give the deployer roles when the profile asks for it (dev), so the check can fail
@@ -185,5 +201,108 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
       expect(hub!.properties!.messageRetentionInDays, profile).toBeLessThanOrEqual(retentionDays);
     }
     expect(ofType(dev, 'Microsoft.EventHub/namespaces/eventhubs')[0]!.properties!.messageRetentionInDays, 'dev: 1 day').toBe(1);
+  });
+
+  describe('the secondary region', () => {
+    const sites = (resources: SnapshotResource[]) => ofType(resources, 'Microsoft.Web/sites');
+    const settingsOf = (resources: SnapshotResource[], site: string) =>
+      ofType(resources, 'Microsoft.Web/sites/config').find((c) => c.name === `${site}/appsettings`)!.properties as Record<string, string>;
+    const located = (resources: SnapshotResource[], type: string, name: string) => (ofType(resources, type).find((r) => r.name === name) as { location?: string } | undefined)?.location;
+    const primaryApp = (resources: SnapshotResource[]) => sites(resources).find((s) => !s.name.endsWith('-standby'))!.name;
+    const standbyApp = (resources: SnapshotResource[]) => `${primaryApp(resources)}-standby`;
+    const namespaces = (resources: SnapshotResource[]) => ofType(resources, 'Microsoft.EventHub/namespaces');
+
+    it('deploys a standby app with its own storage in the secondary region, its batch ingest and maintenance jobs off', () => {
+      expect(sites(prod).map((s) => [s.name, (s as { location?: string }).location]).sort()).toEqual([
+        [primaryApp(prod), 'northeurope'],
+        [standbyApp(prod), 'westeurope'],
+      ]);
+      const primary = settingsOf(prod, primaryApp(prod));
+      const standby = settingsOf(prod, standbyApp(prod));
+      expect(located(prod, 'Microsoft.Storage/storageAccounts', primary.AzureWebJobsStorage__accountName)).toBe('northeurope');
+      expect(located(prod, 'Microsoft.Storage/storageAccounts', standby.AzureWebJobsStorage__accountName)).toBe('westeurope');
+      expect(primary['AzureWebJobs.ingestBatchRecords.Disabled']).toBe('false');
+      expect(primary['AzureWebJobs.maintenance.Disabled']).toBe('false');
+      expect(standby['AzureWebJobs.ingestBatchRecords.Disabled']).toBe('true');
+      expect(standby['AzureWebJobs.maintenance.Disabled']).toBe('true');
+      // Each app reads Cosmos DB from its own region first, through the global endpoint.
+      expect(primary.COSMOS_PREFERRED_REGIONS).toBe('northeurope,westeurope');
+      expect(standby.COSMOS_PREFERRED_REGIONS).toBe('westeurope,northeurope');
+      expect(standby.COSMOS_CONNECTION__accountEndpoint).toBe(primary.COSMOS_CONNECTION__accountEndpoint);
+      expect(primary.COSMOS_CONNECTION__accountEndpoint).toMatch(/\.documentEndpoint\]$/);
+      const [account] = ofType(prod, 'Microsoft.DocumentDB/databaseAccounts');
+      expect(account!.properties!.locations).toEqual([
+        { locationName: 'northeurope', isZoneRedundant: true, failoverPriority: 0 },
+        { locationName: 'westeurope', isZoneRedundant: true, failoverPriority: 1 },
+      ]);
+      expect(account!.properties!.enableAutomaticFailover).toBe(true);
+      // The standby scales to zero while it stands by; its storage has the app's containers and the dead letters.
+      const plans = ofType(prod, 'Microsoft.Web/sites').map((s) => s.properties!.functionAppConfig.scaleAndConcurrency.alwaysReady);
+      expect(plans).toEqual([[{ name: 'durable', instanceCount: 1 }], []]);
+      const standbyContainers = ofType(prod, 'Microsoft.Storage/storageAccounts/blobServices/containers').filter((c) => c.name.startsWith(`${standby.AzureWebJobsStorage__accountName}/`));
+      expect(standbyContainers.map((c) => c.name.split('/').at(-1)).filter((n) => !n!.startsWith('app-package-')).sort()).toEqual(['batches', 'deadletter', 'derived', 'eventgrid-dead-letters', 'uploads']);
+      // One region (dev): one app, no standby, the one region preferred.
+      expect(sites(dev)).toHaveLength(1);
+      expect(settingsOf(dev, primaryApp(dev)).COSMOS_PREFERRED_REGIONS).toBe('westeurope');
+      expect(ofType(dev, 'Microsoft.DocumentDB/databaseAccounts')[0]!.properties!.locations).toHaveLength(1);
+    });
+
+    it('has both apps and the producers use the Event Hubs geo-DR alias, never a namespace', () => {
+      const [primaryNs, secondaryNs] = namespaces(prod);
+      expect((secondaryNs as { location?: string }).location).toBe('westeurope');
+      const [alias] = ofType(prod, 'Microsoft.EventHub/namespaces/disasterRecoveryConfigs');
+      expect(alias!.name).toBe(`${primaryNs!.name}/${primaryNs!.name}-geo`);
+      expect(alias!.properties!.partnerNamespace).toBe(secondaryNs!.id);
+      for (const site of [primaryApp(prod), standbyApp(prod)]) {
+        expect(settingsOf(prod, site).EVENTHUB_CONNECTION__fullyQualifiedNamespace).toBe(`${primaryNs!.name}-geo.servicebus.windows.net`);
+      }
+      // Producers may send to whichever namespace the alias points at: the hub of the active one, the other namespace.
+      const senders = ofType(failedOver, 'Microsoft.Authorization/roleAssignments').filter(
+        (a) => a.properties?.principalId === PRODUCER && String(a.properties?.roleDefinitionId).endsWith(EVENT_HUBS_DATA_SENDER),
+      );
+      const [failedOverPrimary, failedOverSecondary] = namespaces(failedOver);
+      expect(senders.map((a) => a.id.split('/providers/Microsoft.Authorization/')[0]).sort()).toEqual([failedOverPrimary!.id, `${failedOverSecondary!.id}/eventhubs/image-batches`].sort());
+      // Without a secondary region there is no alias, and the app uses the namespace.
+      expect(ofType(dev, 'Microsoft.EventHub/namespaces/disasterRecoveryConfigs')).toEqual([]);
+      expect(settingsOf(dev, primaryApp(dev)).EVENTHUB_CONNECTION__fullyQualifiedNamespace).toBe(`${namespaces(dev)[0]!.name}.servicebus.windows.net`);
+    });
+
+    it('after a failover (activeRegion secondary) states what the failover did: write region, alias, active app', () => {
+      const [account] = ofType(failedOver, 'Microsoft.DocumentDB/databaseAccounts');
+      expect(account!.properties!.locations.map((l: { locationName: string; failoverPriority: number }) => [l.locationName, l.failoverPriority])).toEqual([
+        ['westeurope', 0],
+        ['northeurope', 1],
+      ]);
+      const [primaryNs, secondaryNs] = namespaces(failedOver);
+      const [alias] = ofType(failedOver, 'Microsoft.EventHub/namespaces/disasterRecoveryConfigs');
+      expect(alias!.name).toBe(`${secondaryNs!.name}/${primaryNs!.name}-geo`);
+      expect(alias!.properties!.partnerNamespace).toBe(primaryNs!.id);
+      expect(ofType(failedOver, 'Microsoft.EventHub/namespaces/eventhubs/consumergroups').map((g) => g.name)).toEqual([`${secondaryNs!.name}/image-batches/image-pipeline`]);
+      expect(settingsOf(failedOver, primaryApp(failedOver))['AzureWebJobs.ingestBatchRecords.Disabled']).toBe('true');
+      expect(settingsOf(failedOver, standbyApp(failedOver))['AzureWebJobs.ingestBatchRecords.Disabled']).toBe('false');
+      expect(settingsOf(failedOver, standbyApp(failedOver))['AzureWebJobs.maintenance.Disabled']).toBe('false');
+    });
+
+    it('names shared resources without the location: another primary location names the same resources', () => {
+      const names = (resources: SnapshotResource[]) => resources.map((r) => `${r.type} ${r.name}`).sort();
+      expect(names(elsewhere)).toEqual(names(prod));
+      expect(ofType(elsewhere, 'Microsoft.DocumentDB/databaseAccounts')[0]!.properties!.locations[0].locationName).toBe('swedencentral');
+    });
+
+    it('dead-letters undelivered BlobCreated events of each region into its own storage, and gives backup servers read access only', () => {
+      const subscriptions = ofType(failedOver, 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
+      expect(subscriptions).toHaveLength(2);
+      const topics = ofType(failedOver, 'Microsoft.EventGrid/systemTopics');
+      for (const subscription of subscriptions) {
+        const topic = topics.find((t) => subscription.name.startsWith(`${t.name}/`))!;
+        const props = subscription.properties!;
+        expect(props.retryPolicy).toEqual({ maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
+        expect(props.deadLetterWithResourceIdentity.deadLetterDestination.properties).toEqual({ resourceId: topic.properties!.source, blobContainerName: 'eventgrid-dead-letters' });
+        const writers = roleAssignments(failedOver).filter((a) => String(a.properties?.principalId).includes(`systemTopics/${topic.name}'`));
+        expect(writers.map((w) => w.id.split('/providers/Microsoft.Authorization/')[0])).toEqual([`${topic.properties!.source}/blobServices/default/containers/eventgrid-dead-letters`]);
+      }
+      const backup = roleAssignments(failedOver).filter((a) => a.properties?.principalId === BACKUP_SERVER);
+      expect(backup.map((a) => String(a.properties?.roleDefinitionId).split('/').at(-1))).toEqual([COSMOS_DATA_READER]);
+    });
   });
 });

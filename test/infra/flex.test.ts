@@ -80,3 +80,13 @@ describe('always-ready instances with zone redundancy (infra/README.md)', () => 
     expect(prod.zoneRedundant.value).toBe(true);
   });
 });
+
+describe('the standby region', () => {
+  it('switches off exactly the functions that start work on their own (Event Hubs, timer), by their registered names', () => {
+    const source = readFileSync(path.join(bicepDir, 'app', 'function-app.bicep'), 'utf8');
+    const switched = [...source.matchAll(/'AzureWebJobs\.(\w+)\.Disabled': standby \? 'true' : 'false'/g)].map((m) => m[1]).sort();
+    const selfStarting = [...registrations.values()].filter((r) => scalingGroup(r).startsWith('function:')).map((r) => r.metadata.name).sort();
+    expect(selfStarting).toEqual(['ingestBatchRecords', 'maintenance']);
+    expect(switched).toEqual(selfStarting);
+  });
+});

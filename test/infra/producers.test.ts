@@ -7,6 +7,7 @@ import {
   type BicepFile,
   bicepDir,
   declarationBody,
+  declarationName,
   declarations,
   declaredTypeOrPath,
   decoratorArguments,
@@ -32,9 +33,10 @@ beforeAll(async () => {
   }
 });
 
-const moduleOf = (file: BicepFile, modulePath: string): Node => {
-  const found = declarations(file, 'module_declaration').filter((m) => declaredTypeOrPath(m) === modulePath);
-  expect(found, `one module ${modulePath}`).toHaveLength(1);
+/** The module declaration of `modulePath`; `name` picks one where the file calls it more than once (the standby region). */
+const moduleOf = (file: BicepFile, modulePath: string, name?: string): Node => {
+  const found = declarations(file, 'module_declaration').filter((m) => declaredTypeOrPath(m) === modulePath && (!name || declarationName(m) === name));
+  expect(found, `one module ${modulePath}${name ? ` named ${name}` : ''}`).toHaveLength(1);
   return found[0]!;
 };
 /** The `if (...)` condition of a conditional declaration, as written. */
@@ -53,7 +55,7 @@ function optionalSubnets(variable: string) {
   const resolve = fileResolver(vnet);
   return evaluate(value.childForFieldName('alternative') ?? undefined, (name) => (name.endsWith('Prefix') ? 'PREFIX' : resolve(name)));
 }
-const vnetParam = (name: string) => property(property(declarationBody(moduleOf(files['main.bicep'], 'app/vnet.bicep')), 'params')!, name)?.text;
+const vnetParam = (name: string) => property(property(declarationBody(moduleOf(files['main.bicep'], 'app/vnet.bicep', 'vnet')), 'params')!, name)?.text;
 const resources = (file: BicepFile, type: string) =>
   declarations(file, 'resource_declaration').filter((r) => declaredTypeOrPath(r).toLowerCase().startsWith(`${type.toLowerCase()}@`));
 
@@ -61,21 +63,30 @@ describe('producerPrincipalIds: Event Hubs Data Sender on the hub, blob write on
   it('main.bicep takes the list (none by default) and passes it with the hub and the batches container', () => {
     const main = files['main.bicep'];
     expect(paramDefault(main, 'producerPrincipalIds')).toEqual([]);
-    const params = property(declarationBody(moduleOf(main, 'app/producer-rbac.bicep')), 'params')!;
+    const params = property(declarationBody(moduleOf(main, 'app/producer-rbac.bicep', 'producerRbac')), 'params')!;
     expect(property(params, 'principalIds')?.text).toBe('producerPrincipalIds');
     // Names known when the deployment starts, so what-if can predict the role assignments.
     expect(property(params, 'eventHubName')?.text).toBe('eventHubName');
     expect(property(params, 'eventHubsNamespaceName')?.text).toBe('eventHubsNamespaceName');
     // The code's batches container, which storage.bicep creates.
     expect(property(params, 'batchesContainerName')?.text).toBe(`'${BLOB_CONTAINERS.batches}'`);
+    // The hub is in the namespace that is active; in the other one the geo-DR pairing creates it later.
+    expect(property(params, 'scopeToHub')?.text).toBe("activeRegion == 'primary' || !secondaryEnabled");
+    // The same producers keep sending after a failover: roles on the secondary region's namespace and batches container.
+    const standby = property(declarationBody(moduleOf(main, 'app/producer-rbac.bicep', 'standbyProducerRbac')), 'params')!;
+    expect(property(standby, 'principalIds')?.text).toBe('producerPrincipalIds');
+    expect(property(standby, 'eventHubsNamespaceName')?.text).toBe('eventHubsSecondaryNamespaceName');
+    expect(property(standby, 'storageAccountName')?.text).toBe('standbyStorageAccountName');
+    expect(property(standby, 'scopeToHub')?.text).toBe("activeRegion == 'secondary'");
     expect(fileResolver(files['app/storage.bicep'])('appContainerNames')).toContain(BLOB_CONTAINERS.batches);
   });
 
-  it('assigns exactly two roles per producer, scoped to the hub and to the container', () => {
+  it('assigns exactly two roles per producer, scoped to the hub (or the geo-DR secondary namespace) and to the container', () => {
     const rbac = files['app/producer-rbac.bicep'];
     const resolve = fileResolver(rbac);
     const assignments = resources(rbac, 'Microsoft.Authorization/roleAssignments');
-    expect(assignments).toHaveLength(2);
+    expect(assignments).toHaveLength(3);
+    expect(assignments.map((a) => /for principalId in principalIds: (if \((.+?)\) )?\{/.exec(a.text)?.[2])).toEqual(['scopeToHub', '!scopeToHub', undefined]);
     const byScope = Object.fromEntries(
       assignments.map((a) => {
         const body = declarationBody(a);
@@ -84,7 +95,7 @@ describe('producerPrincipalIds: Event Hubs Data Sender on the hub, blob write on
         return [property(body, 'scope')!.text, (resolve('roles') as Record<string, string>)[role]];
       }),
     );
-    expect(byScope).toEqual({ hub: EVENT_HUBS_DATA_SENDER, batchesContainer: STORAGE_BLOB_DATA_CONTRIBUTOR });
+    expect(byScope).toEqual({ hub: EVENT_HUBS_DATA_SENDER, namespace: EVENT_HUBS_DATA_SENDER, batchesContainer: STORAGE_BLOB_DATA_CONTRIBUTOR });
     // the scopes are the hub and the container themselves, not the namespace or the account
     const scopeType = (name: string) => declaredTypeOrPath(findDeclaration(rbac, 'resource_declaration', name)!).split('@')[0];
     expect(scopeType('hub')).toBe('Microsoft.EventHub/namespaces/eventhubs');

@@ -7,6 +7,9 @@
 export const storageError = (status = 503) => Object.assign(new Error(`Storage answered ${status} (injected)`), { name: 'RestError', statusCode: status });
 /** As @azure/cosmos's ErrorResponse: the HTTP status in `code`. */
 export const cosmosError = (status = 503) => Object.assign(new Error(`Cosmos DB answered ${status} (injected)`), { code: status });
+/** As @azure/cosmos's ErrorResponse for a request throttled after the SDK's own retries: 429 and how long to wait. */
+export const cosmosThrottled = (retryAfterInMs?: number) =>
+  Object.assign(new Error('Request rate is large (injected)'), { code: 429, ...(retryAfterInMs === undefined ? {} : { retryAfterInMs }) });
 
 interface Rule {
   methods: readonly string[];

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       storage: undefined,
       cosmos: undefined,
       cosmosDatabase: 'image-pipeline',
+      cosmosPreferredRegions: [],
       eventHub: undefined,
       eventHubName: 'image-batches',
       eventHubConsumerGroup: '$Default',
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
   it('reads every setting it documents', () => {
     const config = loadConfig({
       COSMOS_DATABASE: 'db',
+      COSMOS_PREFERRED_REGIONS: 'westeurope, North Europe',
       EVENTHUB_NAME: 'hub',
       EVENTHUB_CONSUMER_GROUP: 'group',
       IMAGE_ENGINE: 'jimp',
@@ -72,6 +74,8 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       cosmosDatabase: 'db',
+      cosmosPreferredRegions: ['westeurope', 'North Europe'],
+      retentionDays: 3,
       eventHubName: 'hub',
       eventHubConsumerGroup: 'group',
       imageEngine: 'jimp',
@@ -80,7 +84,6 @@ describe('loadConfig', () => {
       callbackAllowedHosts: ['hooks.corp.example', '10.0.0.0/8', '::1'],
       continuationTokenKey: 'k'.repeat(32),
       batchReceiveTimeoutSeconds: 5,
-      retentionDays: 3,
       local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50, requestBodyTimeoutMs: 500 },
     });
   });

@@ -8,10 +8,19 @@ param location string
 param tags object = {}
 param databaseName string
 param zoneRedundant bool
+@description('Second region (read replica, automatic service-managed failover); empty string: single region.')
 param secondaryLocation string
 param secondaryZoneRedundant bool
+@allowed([
+  'primary'
+  'secondary'
+])
+@description('Which region is the write region now: the template states the failover priorities the account has, so a deployment after a failover does not try to move the write region back (infra/scripts/failover.sh, failback.sh).')
+param activeRegion string
 param autoscaleMaxThroughput int
 param vnetEnabled bool
+@description('With vnetEnabled: subnets (the secondary region\'s app subnet) allowed in through a service endpoint, next to the private endpoint.')
+param allowedSubnetIds array = []
 
 // Container names and partition keys mirror the code; test/infra checks them. analyticalStorageTtl: -1 keeps items in
 // the analytical store indefinitely; null leaves it off. facts (de-identified, kept long term) is what analysts read.
@@ -40,22 +49,17 @@ var containers = [
   }
 ]
 
-var primaryLocation = [
-  {
-    locationName: location
-    failoverPriority: 0
-    isZoneRedundant: zoneRedundant
-  }
-]
-var secondaryLocations = empty(secondaryLocation)
-  ? []
-  : [
-      {
-        locationName: secondaryLocation
-        failoverPriority: 1
-        isZoneRedundant: secondaryZoneRedundant
-      }
-    ]
+var primaryRegion = {
+  locationName: location
+  isZoneRedundant: zoneRedundant
+}
+var secondaryRegion = {
+  locationName: secondaryLocation
+  isZoneRedundant: secondaryZoneRedundant
+}
+// The write region first (failover priority 0).
+var regions = empty(secondaryLocation) ? [primaryRegion] : activeRegion == 'primary' ? [primaryRegion, secondaryRegion] : [secondaryRegion, primaryRegion]
+var locations = [for (region, i) in regions: union(region, { failoverPriority: i })]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
   name: name
@@ -67,7 +71,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     consistencyPolicy: {
       defaultConsistencyLevel: 'Session'
     }
-    locations: concat(primaryLocation, secondaryLocations)
+    locations: locations
     enableAutomaticFailover: !empty(secondaryLocation)
     enableMultipleWriteLocations: false
     // The account may hold analytical stores, but only containers of de-identified data turn one on: an analytical
@@ -87,7 +91,11 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableLocalAuth: true // keys are off: data-plane RBAC (sqlRoleAssignments) only
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    // Private endpoint only; with a secondary region its app subnet comes in through a service endpoint (a second
+    // private endpoint for the same account would clash with the first in the shared private DNS zone).
+    publicNetworkAccess: vnetEnabled && empty(allowedSubnetIds) ? 'Disabled' : 'Enabled'
+    isVirtualNetworkFilterEnabled: vnetEnabled && !empty(allowedSubnetIds)
+    virtualNetworkRules: [for subnetId in allowedSubnetIds: { id: subnetId }]
     // Fabric mirroring reaches a private account through the Azure services bypass (infra/README.md "Analytics").
     networkAclBypass: vnetEnabled ? 'AzureServices' : 'None'
   }
@@ -130,5 +138,6 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
 
 output id string = account.id
 output name string = account.name
+// The global endpoint: the same whichever region is the write region.
 output endpoint string = account.properties.documentEndpoint
 output databaseName string = database.name

@@ -7,6 +7,10 @@ param name string
 param planName string
 param location string
 param tags object = {}
+@description('azd service this app is deployed as (azure.yaml): api; the standby app is deployed by the postdeploy hook.')
+param serviceName string = 'api'
+@description('The app in the region that is not active: its batch ingest and its maintenance jobs stay off, so two regions never process the same batches. HTTP and the blob trigger (its own storage\'s events only) run.')
+param standby bool = false
 param zoneRedundant bool
 param instanceMemoryMB int
 param maximumInstanceCount int
@@ -20,6 +24,8 @@ param deploymentContainerName string
 param applicationInsightsConnectionString string
 param cosmosEndpoint string
 param cosmosDatabaseName string
+@description('COSMOS_PREFERRED_REGIONS: the app\'s own region first, so it reads from the replica next to it.')
+param cosmosPreferredRegions array
 param eventHubsFullyQualifiedNamespace string
 param eventHubName string
 param eventHubConsumerGroup string
@@ -66,7 +72,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
   tags: union(tags, {
-    'azd-service-name': 'api'
+    'azd-service-name': serviceName
   })
   kind: 'functionapp,linux'
   identity: {
@@ -123,6 +129,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_CONNECTION__credential: 'managedidentity'
     COSMOS_CONNECTION__clientId: identityClientId
     COSMOS_DATABASE: cosmosDatabaseName
+    COSMOS_PREFERRED_REGIONS: join(cosmosPreferredRegions, ',')
     // Event Hubs
     EVENTHUB_CONNECTION__fullyQualifiedNamespace: eventHubsFullyQualifiedNamespace
     EVENTHUB_CONNECTION__credential: 'managedidentity'
@@ -139,7 +146,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONTINUATION_TOKEN_KEY: continuationTokenKey
     // Batches: seconds without a record before a receiving batch is closed and processed with what arrived
     BATCH_RECEIVE_TIMEOUT: string(batchReceiveTimeoutSeconds)
-    // The privacy policy: days an image and its personal metadata are kept (the app's hourly retention sweep)
+    // The privacy policy: days an image and its personal metadata are kept (the app's hourly retention sweep; backups are pruned to it)
     RETENTION_DAYS: string(retentionDays)
     // Analytics: the Parquet exports' Data Lake account, and the near-duplicate distance
     ANALYTICS_STORAGE__blobServiceUri: analyticsBlobEndpoint
@@ -150,6 +157,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     AZURE_CLIENT_ID: identityClientId
+    // Host level: the triggers only the active region runs (infra/scripts/failover.sh flips them)
+    'AzureWebJobs.ingestBatchRecords.Disabled': standby ? 'true' : 'false'
+    'AzureWebJobs.maintenance.Disabled': standby ? 'true' : 'false'
   }
 }
 

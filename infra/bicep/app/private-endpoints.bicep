@@ -1,4 +1,6 @@
 // Private endpoints and private DNS zones for storage (blob, queue, table), Cosmos DB and Event Hubs (vnetEnabled).
+// The secondary region calls it again for its own VNet, storage account and Event Hubs namespace: the zones exist by
+// then (createZones false) and get a link to that VNet too. Cosmos DB is left out there (cosmosAccountId empty).
 
 param location string
 param tags object = {}
@@ -6,14 +8,17 @@ param nameSuffix string
 param virtualNetworkId string
 param subnetId string
 param storageAccountId string
+@description('Empty string: no Cosmos DB endpoint.')
 param cosmosAccountId string
 param eventHubsNamespaceId string
-@description('The analytics Data Lake Storage Gen2 account (blob for the app\'s exports, dfs for Data Lake clients).')
-param analyticsStorageAccountId string
+@description('The analytics Data Lake Storage Gen2 account (blob for the app\'s exports, dfs for Data Lake clients); empty string: none (the secondary region).')
+param analyticsStorageAccountId string = ''
+@description('Create the private DNS zones (the first call); false: they exist, link this VNet to them.')
+param createZones bool = true
 
 var storageSuffix = environment().suffixes.storage // core.windows.net in the public cloud
 
-var endpoints = [
+var allEndpoints = [
   {
     name: 'blob'
     resourceId: storageAccountId
@@ -57,15 +62,22 @@ var endpoints = [
     zone: 'privatelink.dfs.${storageSuffix}'
   }
 ]
+var endpoints = filter(allEndpoints, e => !empty(e.resourceId))
 
 // One zone per name: both storage accounts' blob endpoints register in privatelink.blob.
 var zoneNames = union(map(endpoints, e => e.zone), [])
 
-resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
-  for zone in zoneNames: {
+resource newZones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
+  for zone in zoneNames: if (createZones) {
     name: zone
     location: 'global'
     tags: tags
+  }
+]
+
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' existing = [
+  for zone in zoneNames: {
+    name: zone
   }
 ]
 
@@ -81,6 +93,9 @@ resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-0
       }
       registrationEnabled: false
     }
+    dependsOn: [
+      newZones
+    ]
   }
 ]
 
@@ -124,5 +139,8 @@ resource dnsZoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@
         }
       ]
     }
+    dependsOn: [
+      newZones
+    ]
   }
 ]

@@ -6,6 +6,8 @@
 param principalIds array
 param eventHubsNamespaceName string
 param eventHubName string
+@description('Scope Data Sender to the hub (the active namespace, where this deployment declares it); false: to the namespace, the geo-DR secondary, whose hub the pairing creates later and which holds nothing else.')
+param scopeToHub bool = true
 param storageAccountName string
 param batchesContainerName string
 
@@ -39,13 +41,25 @@ resource batchesContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
 
 // Kafka producers authenticate with SASL OAUTHBEARER (Entra ID); the namespace has local (SAS) auth disabled.
 resource senderAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for principalId in principalIds: {
+  for principalId in principalIds: if (scopeToHub) {
     name: guid(hub.id, principalId, roles.eventHubsDataSender)
     scope: hub
     properties: {
       principalId: principalId
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataSender)
       description: 'Batch producer: send records to ${eventHubName}'
+    }
+  }
+]
+
+resource namespaceSenderAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in principalIds: if (!scopeToHub) {
+    name: guid(namespace.id, principalId, roles.eventHubsDataSender)
+    scope: namespace
+    properties: {
+      principalId: principalId
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataSender)
+      description: 'Batch producer: send records to ${eventHubName} after a geo-DR failover to this namespace'
     }
   }
 ]

@@ -10,6 +10,9 @@ param addressPrefix string
 param appSubnetPrefix string
 param privateEndpointSubnetPrefix string
 
+@description('Service endpoints on the app subnet (the secondary region reaches Cosmos DB through one).')
+param appSubnetServiceEndpoints array = []
+
 @description('GatewaySubnet for a VPN gateway; empty string: none.')
 param gatewaySubnetPrefix string = ''
 
@@ -36,6 +39,7 @@ var baseSubnets = [
       ]
       privateEndpointNetworkPolicies: 'Disabled'
       privateLinkServiceNetworkPolicies: 'Enabled'
+      serviceEndpoints: map(appSubnetServiceEndpoints, service => { service: service })
     }
   }
   {

@@ -22,9 +22,13 @@ function parseConnectionString(value: string): { endpoint: string; key: string }
 /** A loopback endpoint is a local emulator: it cannot answer the region discovery the SDK does for failover. */
 const isLoopback = (endpoint: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(endpoint);
 
-export function cosmosClient(connection: Connection): CosmosClient {
+/**
+ * A client on the account's global endpoint. `preferredRegions` (COSMOS_PREFERRED_REGIONS) orders the regions it reads
+ * from; writes go to the account's write region wherever a failover moved it.
+ */
+export function cosmosClient(connection: Connection, preferredRegions: readonly string[] = []): CosmosClient {
   const endpoint = connection.kind === 'connectionString' ? parseConnectionString(connection.value).endpoint : connection.endpoint;
-  const connectionPolicy = isLoopback(endpoint) ? { enableEndpointDiscovery: false } : undefined;
+  const connectionPolicy = isLoopback(endpoint) ? { enableEndpointDiscovery: false } : preferredRegions.length ? { preferredLocations: [...preferredRegions] } : undefined;
   return connection.kind === 'connectionString'
     ? new CosmosClient({ endpoint, key: parseConnectionString(connection.value).key, connectionPolicy })
     : new CosmosClient({ endpoint, aadCredentials: credentialFor(connection), connectionPolicy });
