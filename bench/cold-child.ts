@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     // The same work as the same-output floor in images.ts, with nothing else loaded.
     const sharp = require('sharp') as typeof import('sharp');
     const fit = (side: number) => ({ width: side, height: side, fit: 'inside' as const, withoutEnlargement: true });
-    const { data, info } = await sharp(bytes).autoOrient().resize(fit(1024)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes).autoOrient().resize(fit(1024)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
     await Promise.all([sharp(data, raw).jpeg({ quality: 80 }).toBuffer(), sharp(data, raw).resize(fit(256)).jpeg({ quality: 80 }).toBuffer()]);
   } else {

@@ -21,12 +21,12 @@ const fitInside = (side: number) => ({ width: side, height: side, fit: 'inside' 
 export const baselineThumbnail = (bytes: Buffer): Promise<Buffer> => sharp(bytes).resize(fitInside(256)).jpeg({ quality: 80 }).toBuffer();
 
 /**
- * The floor for the same outputs: sharp alone decoding once (oriented, scaled to the 1024 px preview, raw pixels as
- * decoded: 3 channels without alpha) and encoding both derivatives from those pixels, the 256 px thumbnail resized
- * from the preview as processImage does. No validation, EXIF or analysis.
+ * The floor for the same outputs of an opaque image: sharp alone decoding once (oriented, scaled to the 1024 px
+ * preview) to 3-channel RGB and encoding both derivatives from those pixels, the 256 px thumbnail resized from the
+ * preview as processImage does. No validation, EXIF, analysis or alpha handling.
  */
 export async function sameOutputFloor(bytes: Buffer): Promise<Buffer[]> {
-  const { data, info } = await sharp(bytes).autoOrient().resize(fitInside(1024)).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes).autoOrient().resize(fitInside(1024)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
   return Promise.all([sharp(data, raw).jpeg({ quality: 80 }).toBuffer(), sharp(data, raw).resize(fitInside(256)).jpeg({ quality: 80 }).toBuffer()]);
 }
