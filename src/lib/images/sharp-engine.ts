@@ -2,30 +2,39 @@ import sharp from 'sharp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
 import { decodeBmp } from './bmp';
 
-const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } });
+const channelsOf = (image: Raster) => image.channels ?? 4;
+
+const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: channelsOf(image) } });
+
+/**
+ * The raster as a pipeline without alpha when every pixel is opaque (undefined when some is not): the same pixels as
+ * flattening or resizing with alpha would give, without libvips premultiplying (resize) or blending (flatten) in
+ * floating point.
+ */
+function withoutAlpha(image: Raster): sharp.Sharp | undefined {
+  if (channelsOf(image) === 3) return rawInput(image);
+  const { data } = image;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return undefined;
+  return rawInput(image).removeAlpha();
+}
 
 const fitInside = (maxSide: number) => ({ width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true });
 
+/** What a raw pipeline gives: RGB without alpha, RGBA with it. */
 async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
-  const { data, info } = await pipeline.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels as 3 | 4 };
 }
 
 /**
- * sRGB pixels as RGBA, the alpha added here rather than by libvips: with ensureAlpha() in the pipeline, libvips no
- * longer reports the decoder's warnings.
+ * sRGB pixels: RGB, or RGBA when the image has an alpha channel. Alpha is never added: an opaque image is cheaper
+ * to resize and encode without it (and with ensureAlpha() in the pipeline libvips would not report the decoder's
+ * warnings either).
  */
-async function toRgba(pipeline: sharp.Sharp): Promise<Raster> {
+async function toRgb(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels === 4) return { data, width: info.width, height: info.height };
-  const rgba = new Uint8Array(info.width * info.height * 4);
-  for (let p = 0, i = 0; p < rgba.length; p += 4, i += info.channels) {
-    rgba[p] = data[i];
-    rgba[p + 1] = data[i + 1];
-    rgba[p + 2] = data[i + 2];
-    rgba[p + 3] = 255;
-  }
-  return { data: rgba, width: info.width, height: info.height };
+  if (info.channels === 3 || info.channels === 4) return { data, width: info.width, height: info.height, channels: info.channels };
+  throw new Error(`libvips gave ${info.channels} channels for sRGB`);
 }
 
 /**
@@ -34,15 +43,14 @@ async function toRgba(pipeline: sharp.Sharp): Promise<Raster> {
  */
 async function plainCmyk(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
-  const rgba = new Uint8Array(info.width * info.height * 4);
-  for (let p = 0, i = 0; p < rgba.length; p += 4, i += 4) {
+  const rgb = new Uint8Array(info.width * info.height * 3);
+  for (let p = 0, i = 0; p < rgb.length; p += 3, i += 4) {
     const white = 255 - data[i + 3];
-    rgba[p] = Math.round(((255 - data[i]) * white) / 255);
-    rgba[p + 1] = Math.round(((255 - data[i + 1]) * white) / 255);
-    rgba[p + 2] = Math.round(((255 - data[i + 2]) * white) / 255);
-    rgba[p + 3] = 255;
+    rgb[p] = Math.round(((255 - data[i]) * white) / 255);
+    rgb[p + 1] = Math.round(((255 - data[i + 1]) * white) / 255);
+    rgb[p + 2] = Math.round(((255 - data[i + 2]) * white) / 255);
   }
-  return { data: rgba, width: info.width, height: info.height };
+  return { data: rgb, width: info.width, height: info.height, channels: 3 };
 }
 
 /**
@@ -69,8 +77,8 @@ export const sharpEngine: ImageEngine = {
         const total = /read gave (\d+) warnings/.exec(message);
         decoderWarnings = total ? Math.max(decoderWarnings, Number(total[1])) : decoderWarnings;
       });
-      // Greyscale and 16-bit images come out as 8-bit sRGB RGBA like everything else.
-      return meta.space === 'cmyk' && !meta.hasProfile ? plainCmyk(pipeline) : toRgba(pipeline);
+      // Greyscale and 16-bit images come out as 8-bit sRGB like everything else.
+      return meta.space === 'cmyk' && !meta.hasProfile ? plainCmyk(pipeline) : toRgb(pipeline);
     };
     let decoded: Raster;
     const warnings: string[] = [];
@@ -93,7 +101,7 @@ export const sharpEngine: ImageEngine = {
     };
   },
 
-  resize: (image, maxSide) => toRaster(rawInput(image).resize(fitInside(maxSide))),
+  resize: (image, maxSide) => toRaster((withoutAlpha(image) ?? rawInput(image)).resize(fitInside(maxSide))),
 
-  encodeJpeg: (image, quality) => rawInput(image).flatten({ background: '#ffffff' }).jpeg({ quality }).toBuffer(),
+  encodeJpeg: (image, quality) => (withoutAlpha(image) ?? rawInput(image).flatten({ background: '#ffffff' })).jpeg({ quality }).toBuffer(),
 };
