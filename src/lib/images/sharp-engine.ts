@@ -6,16 +6,27 @@ const channelsOf = (image: Raster) => image.channels ?? 4;
 
 const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: channelsOf(image) } });
 
-/**
- * The raster as a pipeline without alpha when every pixel is opaque (undefined when some is not): the same pixels as
- * flattening or resizing with alpha would give, without libvips premultiplying (resize) or blending (flatten) in
- * floating point.
- */
-function withoutAlpha(image: Raster): sharp.Sharp | undefined {
-  if (channelsOf(image) === 3) return rawInput(image);
-  const { data } = image;
+/** The RGB bytes of RGBA pixels that are all opaque; undefined when some pixel is not. */
+function opaqueRgb(data: Uint8Array): Uint8Array | undefined {
   for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return undefined;
-  return rawInput(image).removeAlpha();
+  const rgb = new Uint8Array((data.length / 4) * 3);
+  for (let i = 0, o = 0; i < data.length; i += 4, o += 3) {
+    rgb[o] = data[i];
+    rgb[o + 1] = data[i + 1];
+    rgb[o + 2] = data[i + 2];
+  }
+  return rgb;
+}
+
+/**
+ * The raster as RGB when every pixel is opaque (else as it is): the same pixels as resizing or flattening with alpha
+ * would give, without libvips premultiplying (resize) or blending (flatten) in floating point. sharp's removeAlpha()
+ * would not do: it drops the channel only after the resize.
+ */
+function withoutOpaqueAlpha(image: Raster): Raster {
+  if (channelsOf(image) === 3) return image;
+  const rgb = opaqueRgb(image.data);
+  return rgb ? { data: rgb, width: image.width, height: image.height, channels: 3 } : image;
 }
 
 const fitInside = (maxSide: number) => ({ width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true });
@@ -33,7 +44,8 @@ async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
  */
 async function toRgb(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels === 3 || info.channels === 4) return { data, width: info.width, height: info.height, channels: info.channels };
+  // An alpha channel with every pixel opaque (common in PNGs) is dropped here, once, for everything after.
+  if (info.channels === 3 || info.channels === 4) return withoutOpaqueAlpha({ data, width: info.width, height: info.height, channels: info.channels });
   throw new Error(`libvips gave ${info.channels} channels for sRGB`);
 }
 
@@ -101,7 +113,10 @@ export const sharpEngine: ImageEngine = {
     };
   },
 
-  resize: (image, maxSide) => toRaster((withoutAlpha(image) ?? rawInput(image)).resize(fitInside(maxSide))),
+  resize: (image, maxSide) => toRaster(rawInput(withoutOpaqueAlpha(image)).resize(fitInside(maxSide))),
 
-  encodeJpeg: (image, quality) => (withoutAlpha(image) ?? rawInput(image).flatten({ background: '#ffffff' })).jpeg({ quality }).toBuffer(),
+  encodeJpeg: (image, quality) => {
+    const pixels = withoutOpaqueAlpha(image);
+    return (channelsOf(pixels) === 3 ? rawInput(pixels) : rawInput(pixels).flatten({ background: '#ffffff' })).jpeg({ quality }).toBuffer();
+  },
 };
