@@ -76,3 +76,31 @@ export async function variedPhoto(width: number, height: number, seed: number): 
     .toBuffer();
   return sharp(grain, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg), blend: 'soft-light' }]).jpeg({ quality: 90 }).toBuffer();
 }
+
+/**
+ * An uncompressed 1-bit BMP (black and white palette) of seeded noise, each row repeated eight times: small on disk
+ * (a 7000x7000 one is 6 MB), large decoded (196 MB of RGBA).
+ */
+export function bilevelBmp(width: number, height: number, seed = 1): Buffer {
+  const next = random(seed);
+  const stride = Math.ceil(width / 32) * 4;
+  const pixelOffset = 14 + 40 + 8;
+  const file = Buffer.alloc(pixelOffset + stride * height);
+  file.write('BM', 0, 'latin1');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(pixelOffset, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26); // planes
+  file.writeUInt16LE(1, 28); // bits per pixel
+  file.writeUInt32LE(stride * height, 34);
+  file.writeUInt32LE(2, 46); // colours used
+  file.writeUInt32LE(0x00000000, 54); // black
+  file.writeUInt32LE(0x00ffffff, 58); // white
+  const blocks = Array.from({ length: Math.ceil(height / 8) }, () => Buffer.from(Array.from({ length: stride }, () => Math.floor(next() * 256))));
+  for (let y = 0; y < height; y++) {
+    file.set(blocks[y >> 3], pixelOffset + y * stride);
+  }
+  return file;
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rgbaOf } from '../../src/lib/images/engine';
 import { ENGINES } from '../../src/lib/images/engines';
 import { sniffFormat } from '../../src/lib/images/sniff';
 import { ImageProcessingError, processImage } from '../../src/lib/processing/process-image';
@@ -49,7 +50,8 @@ describe.each(Object.values(ENGINES).map((engine) => [engine.name, engine] as co
 
   it.each(intact.map((entry) => [entry.file, entry] as const))('%s: upright pixels as Pillow decodes them', async (_file, entry) => {
     const bytes = bytesOf(entry);
-    const decoded = await engine.decode(bytes, { format: sniffFormat(bytes)!, maxPixels: LIMITS.maxPixels, maxSide: 1024 });
+    // RGB from an engine means opaque: compared as RGBA with alpha 255.
+    const decoded = rgbaOf(await engine.decode(bytes, { format: sniffFormat(bytes)!, maxPixels: LIMITS.maxPixels, maxSide: 1024 }));
     expect([decoded.width, decoded.height]).toEqual([entry.width, entry.height]);
     for (const [x, y, colour] of entry.samples) {
       const i = (y * decoded.width + x) * 4;
@@ -66,7 +68,7 @@ describe.each(Object.values(ENGINES).map((engine) => [engine.name, engine] as co
       const processed = await processImage(bytesOf(damaged), engine, LIMITS);
       expect(processed.metadata).toMatchObject({ format: 'jpeg', width: damaged.width, height: damaged.height, orientation: damaged.orientation });
       expect(processed.warnings).toEqual(['The image data is damaged (Corrupt JPEG data: premature end of data segment); it was decoded as far as it goes.']);
-      const decoded = await engine.decode(bytesOf(damaged), { format: 'jpeg', maxPixels: LIMITS.maxPixels, maxSide: 1024 });
+      const decoded = rgbaOf(await engine.decode(bytesOf(damaged), { format: 'jpeg', maxPixels: LIMITS.maxPixels, maxSide: 1024 }));
       // The top-left quadrant comes before the damage; the rest is the decoder's grey, in Pillow's reading too.
       for (const [x, y, colour] of damaged.samples) {
         const i = (y * decoded.width + x) * 4;

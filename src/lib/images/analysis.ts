@@ -24,20 +24,6 @@ export interface ImageAnalysis {
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 const hex = (r: number, g: number, b: number) => '#' + [r, g, b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
 
-/** Alpha-composited onto white, as the derivatives are, so transparent areas count as white. */
-function rgbOverWhite(data: Uint8Array, i: number): [number, number, number] {
-  const a = data[i + 3] / 255;
-  return [data[i] * a + 255 * (1 - a), data[i + 1] * a + 255 * (1 - a), data[i + 2] * a + 255 * (1 - a)];
-}
-
-const luma = (r: number, g: number, b: number) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
-
-function greyscale(image: Raster): Float64Array {
-  const grey = new Float64Array(image.width * image.height);
-  for (let p = 0; p < grey.length; p++) grey[p] = luma(...rgbOverWhite(image.data, p * 4));
-  return grey;
-}
-
 /** Box-filter downscale of a grey image to exactly w x h (area average), so the hash ignores engine resampling. */
 function shrink(grey: Float64Array, width: number, height: number, w: number, h: number): Float64Array {
   const out = new Float64Array(w * h);
@@ -93,84 +79,112 @@ function laplacianVariance(grey: Float64Array, width: number, height: number): n
   return sumSq / n - mean * mean;
 }
 
+const BINS = 4096;
+
 /**
- * Dominant colours: pixels binned at 4 bits a channel, then k-means (k <= 5) seeded from the fullest bins.
- * Deterministic, so the same image always gives the same palette.
+ * Dominant colours from the 4-bit-a-channel bins filled by analyse(): k-means (k <= 5) seeded from the fullest bins,
+ * each bin a point at its mean colour weighted by its pixel count. Deterministic, so the same image always gives the
+ * same palette.
  */
-function palette(image: Raster, size = 5, iterations = 8): PaletteColour[] {
-  const bins = new Map<number, { count: number; r: number; g: number; b: number }>();
-  const pixels = image.width * image.height;
-  for (let p = 0; p < pixels; p++) {
-    const [r, g, b] = rgbOverWhite(image.data, p * 4);
-    const key = ((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4);
-    const bin = bins.get(key) ?? { count: 0, r: 0, g: 0, b: 0 };
-    bin.count++;
-    bin.r += r;
-    bin.g += g;
-    bin.b += b;
-    bins.set(key, bin);
-  }
-  const points = [...bins.entries()]
-    .sort((a, b) => b[1].count - a[1].count || a[0] - b[0])
-    .map(([, bin]) => ({ count: bin.count, r: bin.r / bin.count, g: bin.g / bin.count, b: bin.b / bin.count }));
-  let centres = points.slice(0, size).map(({ r, g, b }) => ({ r, g, b }));
-  let members: number[] = [];
+function palette(binCounts: Uint32Array, binSums: Float64Array, pixels: number, size = 5, iterations = 8): PaletteColour[] {
+  const keys: number[] = [];
+  for (let key = 0; key < BINS; key++) if (binCounts[key]) keys.push(key);
+  keys.sort((a, b) => binCounts[b] - binCounts[a] || a - b);
+  const n = keys.length;
+  const count = new Float64Array(n);
+  const point = new Float64Array(n * 3);
+  keys.forEach((key, i) => {
+    count[i] = binCounts[key];
+    for (let c = 0; c < 3; c++) point[i * 3 + c] = binSums[key * 3 + c] / binCounts[key];
+  });
+  const k = Math.min(size, n);
+  const centres = point.slice(0, k * 3);
+  const members = new Uint8Array(n);
   for (let iteration = 0; iteration < iterations; iteration++) {
-    const totals = centres.map(() => ({ count: 0, r: 0, g: 0, b: 0 }));
-    members = points.map((point) => {
+    const totals = new Float64Array(k * 4);
+    for (let i = 0; i < n; i++) {
+      const r = point[i * 3];
+      const g = point[i * 3 + 1];
+      const b = point[i * 3 + 2];
       let best = 0;
       let bestDistance = Infinity;
-      centres.forEach((c, k) => {
-        const d = (point.r - c.r) ** 2 + (point.g - c.g) ** 2 + (point.b - c.b) ** 2;
-        if (d < bestDistance) [best, bestDistance] = [k, d];
-      });
-      const total = totals[best];
-      total.count += point.count;
-      total.r += point.r * point.count;
-      total.g += point.g * point.count;
-      total.b += point.b * point.count;
-      return best;
-    });
-    centres = totals.map((t, k) => (t.count ? { r: t.r / t.count, g: t.g / t.count, b: t.b / t.count } : centres[k]));
+      for (let j = 0; j < k; j++) {
+        const d = (r - centres[j * 3]) ** 2 + (g - centres[j * 3 + 1]) ** 2 + (b - centres[j * 3 + 2]) ** 2;
+        if (d < bestDistance) {
+          best = j;
+          bestDistance = d;
+        }
+      }
+      members[i] = best;
+      totals[best * 4] += count[i];
+      totals[best * 4 + 1] += r * count[i];
+      totals[best * 4 + 2] += g * count[i];
+      totals[best * 4 + 3] += b * count[i];
+    }
+    for (let j = 0; j < k; j++) {
+      const total = totals[j * 4];
+      if (total) for (let c = 0; c < 3; c++) centres[j * 3 + c] = totals[j * 4 + 1 + c] / total;
+    }
   }
-  const counts = centres.map((_, k) => points.reduce((sum, point, i) => sum + (members[i] === k ? point.count : 0), 0));
-  return centres
-    .map((c, k) => ({ colour: hex(c.r, c.g, c.b), share: counts[k] / pixels }))
+  const counts = new Float64Array(k);
+  for (let i = 0; i < n; i++) counts[members[i]] += count[i];
+  return Array.from({ length: k }, (_, j) => ({ colour: hex(centres[j * 3], centres[j * 3 + 1], centres[j * 3 + 2]), share: counts[j] / pixels }))
     .filter((c) => c.share > 0)
     .sort((a, b) => b.share - a.share || a.colour.localeCompare(b.colour))
     .map((c) => ({ ...c, share: round(c.share) }));
 }
 
-/** Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). */
+/**
+ * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
+ * pixels, alpha-composited onto white as the derivatives are (so transparent areas count as white), fills the grey
+ * image, the colour and luma sums and the palette bins; hash, sharpness and palette work from those.
+ */
 export function analyse(image: Raster): ImageAnalysis {
-  const grey = greyscale(image);
-  const pixels = grey.length;
-  let r = 0;
-  let g = 0;
-  let b = 0;
-  let hasAlpha = false;
-  for (let p = 0; p < pixels; p++) {
-    const [pr, pg, pb] = rgbOverWhite(image.data, p * 4);
-    r += pr;
-    g += pg;
-    b += pb;
-    if (image.data[p * 4 + 3] < 255) hasAlpha = true;
-  }
+  const { data, width, height } = image;
+  const channels = image.channels ?? 4;
+  const pixels = width * height;
+  const grey = new Float64Array(pixels);
+  const binCounts = new Uint32Array(BINS);
+  const binSums = new Float64Array(BINS * 3);
+  let rSum = 0;
+  let gSum = 0;
+  let bSum = 0;
   let lumaSum = 0;
   let lumaSq = 0;
-  for (const v of grey) {
+  let hasAlpha = false;
+  for (let p = 0, i = 0; p < pixels; p++, i += channels) {
+    let r = data[i];
+    let g = data[i + 1];
+    let b = data[i + 2];
+    if (channels === 4 && data[i + 3] < 255) {
+      hasAlpha = true;
+      const a = data[i + 3] / 255;
+      r = r * a + 255 * (1 - a);
+      g = g * a + 255 * (1 - a);
+      b = b * a + 255 * (1 - a);
+    }
+    const v = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    grey[p] = v;
     lumaSum += v;
     lumaSq += v * v;
+    rSum += r;
+    gSum += g;
+    bSum += b;
+    const key = ((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4);
+    binCounts[key]++;
+    binSums[key * 3] += r;
+    binSums[key * 3 + 1] += g;
+    binSums[key * 3 + 2] += b;
   }
   const meanLuma = lumaSum / pixels;
   const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
   return {
-    perceptualHash: differenceHash(grey, image.width, image.height),
-    meanColour: hex(r / pixels, g / pixels, b / pixels),
-    palette: palette(image),
+    perceptualHash: differenceHash(grey, width, height),
+    meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
+    palette: palette(binCounts, binSums, pixels),
     brightness: round(meanLuma / 255),
     contrast: round(Math.sqrt(variance) / 255),
-    sharpness: round(laplacianVariance(grey, image.width, image.height), 2),
+    sharpness: round(laplacianVariance(grey, width, height), 2),
     hasAlpha,
   };
 }

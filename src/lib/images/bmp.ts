@@ -109,18 +109,20 @@ export function bmpTruncation(bytes: Uint8Array, header: BmpHeader): string | un
   return bytes.length < expected ? `the pixel data needs ${expected} bytes, the file has ${bytes.length}` : undefined;
 }
 
+/** The palette as RGB, 256 entries: those past the declared colours read as black, as other readers do. */
 function readPalette(bytes: Uint8Array, header: BmpHeader): Uint8Array {
   const entry = header.core ? 3 : 4;
   const masksAfterHeader = header.headerSize === 40 && (header.compression === BI_BITFIELDS || header.compression === BI_ALPHABITFIELDS);
   const start = 14 + header.headerSize + (masksAfterHeader ? 12 : 0);
   // Some writers put fewer entries than they declare before the pixels; missing ones read as black.
   const available = Math.max(0, Math.min(header.colours, Math.floor((Math.min(header.pixelOffset, bytes.length) - start) / entry)));
-  const palette = new Uint8Array(header.colours * 4);
+  const palette = new Uint8Array(256 * 3);
   for (let i = 0; i < available; i++) {
     const o = start + i * entry;
-    palette.set([bytes[o + 2], bytes[o + 1], bytes[o], 255], i * 4);
+    palette[i * 3] = bytes[o + 2];
+    palette[i * 3 + 1] = bytes[o + 1];
+    palette[i * 3 + 2] = bytes[o];
   }
-  for (let i = available; i < header.colours; i++) palette[i * 4 + 3] = 255;
   return palette;
 }
 
@@ -191,27 +193,43 @@ function decodeRle(bytes: Uint8Array, header: BmpHeader, indices: Uint8Array): v
   }
 }
 
-/** Decodes a BMP to RGBA, refusing more than `maxPixels` before allocating anything. */
+/**
+ * Decodes a BMP, refusing more than `maxPixels` before allocating anything: RGBA when the file has an alpha mask,
+ * else RGB.
+ */
 export function decodeBmp(bytes: Uint8Array, maxPixels: number): Raster {
   const header = readBmpHeader(bytes);
   const { width, height, bitsPerPixel, compression } = header;
   if (width * height > maxPixels) throw new BmpError(`image is ${width}x${height}, over the pixel limit`);
   const truncated = bmpTruncation(bytes, header);
   if (truncated) throw new BmpError(truncated);
-  const data = new Uint8Array(width * height * 4);
-  const palette = bitsPerPixel <= 8 ? readPalette(bytes, header) : undefined;
-  const paint = (target: number, index: number) => {
-    // An index past the palette reads as black, as other readers do.
-    const at = index < header.colours ? index * 4 : -1;
-    if (at < 0) data.set([0, 0, 0, 255], target);
-    else data.set(palette!.subarray(at, at + 4), target);
-  };
+  const channels = header.masks[3] !== 0 && bitsPerPixel > 8 ? 4 : 3;
+  const data = new Uint8Array(width * height * channels);
 
-  if (compression === BI_RLE8 || compression === BI_RLE4) {
-    const indices = new Uint8Array(width * height); // pixels an RLE stream skips take palette entry 0
-    decodeRle(bytes, header, indices);
-    for (let p = 0; p < indices.length; p++) paint(p * 4, indices[p]);
-    return { data, width, height };
+  if (bitsPerPixel <= 8) {
+    const colours = readPalette(bytes, header);
+    const paint = (target: number, index: number) => {
+      data[target] = colours[index * 3];
+      data[target + 1] = colours[index * 3 + 1];
+      data[target + 2] = colours[index * 3 + 2];
+    };
+    if (compression === BI_RLE8 || compression === BI_RLE4) {
+      const indices = new Uint8Array(width * height); // pixels an RLE stream skips take palette entry 0
+      decodeRle(bytes, header, indices);
+      for (let p = 0; p < indices.length; p++) paint(p * 3, indices[p]);
+      return { data, width, height, channels };
+    }
+    const stride = rowBytes(header);
+    const mask = (1 << bitsPerPixel) - 1;
+    for (let row = 0; row < height; row++) {
+      const y = header.topDown ? row : height - 1 - row;
+      const start = header.pixelOffset + row * stride;
+      for (let x = 0, target = y * width * 3; x < width; x++, target += 3) {
+        const bit = x * bitsPerPixel;
+        paint(target, (bytes[start + (bit >> 3)] >> (8 - bitsPerPixel - (bit & 7))) & mask);
+      }
+    }
+    return { data, width, height, channels };
   }
 
   const stride = rowBytes(header);
@@ -220,24 +238,21 @@ export function decodeBmp(bytes: Uint8Array, maxPixels: number): Raster {
   for (let row = 0; row < height; row++) {
     const y = header.topDown ? row : height - 1 - row;
     const start = header.pixelOffset + row * stride;
-    for (let x = 0; x < width; x++) {
-      const target = (y * width + x) * 4;
-      if (bitsPerPixel <= 8) {
-        const bit = x * bitsPerPixel;
-        const index = (bytes[start + (bit >> 3)] >> (8 - bitsPerPixel - (bit & 7))) & ((1 << bitsPerPixel) - 1);
-        paint(target, index);
-      } else if (bitsPerPixel === 24 && compression === BI_RGB) {
+    for (let x = 0, target = y * width * channels; x < width; x++, target += channels) {
+      if (bitsPerPixel === 24 && compression === BI_RGB) {
         const o = start + x * 3;
-        data.set([bytes[o + 2], bytes[o + 1], bytes[o], 255], target);
+        data[target] = bytes[o + 2];
+        data[target + 1] = bytes[o + 1];
+        data[target + 2] = bytes[o];
       } else {
         const pixel = bitsPerPixel === 16 ? view.getUint16(start + x * 2, true) : view.getUint32(start + x * 4, true);
         data[target] = red(pixel);
         data[target + 1] = green(pixel);
         data[target + 2] = blue(pixel);
         // Alpha only from an alpha mask: the fourth byte of 32-bit BI_RGB is unused, as Windows and most readers take it.
-        data[target + 3] = alpha(pixel);
+        if (channels === 4) data[target + 3] = alpha(pixel);
       }
     }
   }
-  return { data, width, height };
+  return { data, width, height, channels };
 }

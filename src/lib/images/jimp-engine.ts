@@ -1,7 +1,7 @@
 import { imageSize } from 'image-size';
 import { Jimp } from 'jimp';
 import { decodeBmp } from './bmp';
-import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
+import { rgbaOf, type DecodeOptions, type DecodedImage, type ImageEngine, type Raster } from './engine';
 import { readExif } from './exif';
 import { decodeWebp } from './jimp-webp';
 import { applyOrientation } from './orientation';
@@ -16,7 +16,11 @@ type JimpImage = ReturnType<typeof Jimp.fromBitmap>;
 const ownBytes = (data: Uint8Array): Uint8Array =>
   data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
 
-const fromRaster = (image: Raster): JimpImage => Jimp.fromBitmap({ data: ownBytes(image.data), width: image.width, height: image.height });
+/** A jimp image of the raster (jimp bitmaps are always RGBA). */
+function fromRaster(image: Raster): JimpImage {
+  const rgba = rgbaOf(image);
+  return Jimp.fromBitmap({ data: ownBytes(rgba.data), width: rgba.width, height: rgba.height });
+}
 
 function fit(image: JimpImage, maxSide: number): JimpImage {
   return image.width > maxSide || image.height > maxSide ? image.scaleToFit({ w: maxSide, h: maxSide }) : image;
@@ -72,7 +76,9 @@ export const jimpEngine: ImageEngine = {
   },
 
   async resize(image, maxSide) {
-    return toRaster(fit(fromRaster({ ...image, data: Buffer.from(image.data) }), maxSide));
+    // fromBitmap uses the bytes in place and jimp resizes in place: a copy keeps the caller's raster intact.
+    const copy = image.channels === 3 ? rgbaOf(image) : { ...image, data: Buffer.from(image.data) };
+    return toRaster(fit(fromRaster(copy), maxSide));
   },
 
   async encodeJpeg(image, quality) {

@@ -2,30 +2,51 @@ import sharp from 'sharp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
 import { decodeBmp } from './bmp';
 
-const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } });
+const channelsOf = (image: Raster) => image.channels ?? 4;
 
-const fitInside = (maxSide: number) => ({ width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true });
+const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: channelsOf(image) } });
 
-async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
-  const { data, info } = await pipeline.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
+/** The RGB bytes of RGBA pixels that are all opaque; undefined when some pixel is not. */
+function opaqueRgb(data: Uint8Array): Uint8Array | undefined {
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return undefined;
+  const rgb = new Uint8Array((data.length / 4) * 3);
+  for (let i = 0, o = 0; i < data.length; i += 4, o += 3) {
+    rgb[o] = data[i];
+    rgb[o + 1] = data[i + 1];
+    rgb[o + 2] = data[i + 2];
+  }
+  return rgb;
 }
 
 /**
- * sRGB pixels as RGBA, the alpha added here rather than by libvips: with ensureAlpha() in the pipeline, libvips no
- * longer reports the decoder's warnings.
+ * The raster as RGB when every pixel is opaque (else as it is): the same pixels as resizing or flattening with alpha
+ * would give, without libvips premultiplying (resize) or blending (flatten) in floating point. sharp's removeAlpha()
+ * would not do: it drops the channel only after the resize.
  */
-async function toRgba(pipeline: sharp.Sharp): Promise<Raster> {
+function withoutOpaqueAlpha(image: Raster): Raster {
+  if (channelsOf(image) === 3) return image;
+  const rgb = opaqueRgb(image.data);
+  return rgb ? { data: rgb, width: image.width, height: image.height, channels: 3 } : image;
+}
+
+const fitInside = (maxSide: number) => ({ width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true });
+
+/** What a raw pipeline gives: RGB without alpha, RGBA with it. */
+async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels as 3 | 4 };
+}
+
+/**
+ * sRGB pixels: RGB, or RGBA when the image has an alpha channel. Alpha is never added: an opaque image is cheaper
+ * to resize and encode without it (and with ensureAlpha() in the pipeline libvips would not report the decoder's
+ * warnings either).
+ */
+async function toRgb(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels === 4) return { data, width: info.width, height: info.height };
-  const rgba = new Uint8Array(info.width * info.height * 4);
-  for (let p = 0, i = 0; p < rgba.length; p += 4, i += info.channels) {
-    rgba[p] = data[i];
-    rgba[p + 1] = data[i + 1];
-    rgba[p + 2] = data[i + 2];
-    rgba[p + 3] = 255;
-  }
-  return { data: rgba, width: info.width, height: info.height };
+  // An alpha channel with every pixel opaque (common in PNGs) is dropped here, once, for everything after.
+  if (info.channels === 3 || info.channels === 4) return withoutOpaqueAlpha({ data, width: info.width, height: info.height, channels: info.channels });
+  throw new Error(`libvips gave ${info.channels} channels for sRGB`);
 }
 
 /**
@@ -34,15 +55,14 @@ async function toRgba(pipeline: sharp.Sharp): Promise<Raster> {
  */
 async function plainCmyk(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
-  const rgba = new Uint8Array(info.width * info.height * 4);
-  for (let p = 0, i = 0; p < rgba.length; p += 4, i += 4) {
+  const rgb = new Uint8Array(info.width * info.height * 3);
+  for (let p = 0, i = 0; p < rgb.length; p += 3, i += 4) {
     const white = 255 - data[i + 3];
-    rgba[p] = Math.round(((255 - data[i]) * white) / 255);
-    rgba[p + 1] = Math.round(((255 - data[i + 1]) * white) / 255);
-    rgba[p + 2] = Math.round(((255 - data[i + 2]) * white) / 255);
-    rgba[p + 3] = 255;
+    rgb[p] = Math.round(((255 - data[i]) * white) / 255);
+    rgb[p + 1] = Math.round(((255 - data[i + 1]) * white) / 255);
+    rgb[p + 2] = Math.round(((255 - data[i + 2]) * white) / 255);
   }
-  return { data: rgba, width: info.width, height: info.height };
+  return { data: rgb, width: info.width, height: info.height, channels: 3 };
 }
 
 /**
@@ -69,8 +89,8 @@ export const sharpEngine: ImageEngine = {
         const total = /read gave (\d+) warnings/.exec(message);
         decoderWarnings = total ? Math.max(decoderWarnings, Number(total[1])) : decoderWarnings;
       });
-      // Greyscale and 16-bit images come out as 8-bit sRGB RGBA like everything else.
-      return meta.space === 'cmyk' && !meta.hasProfile ? plainCmyk(pipeline) : toRgba(pipeline);
+      // Greyscale and 16-bit images come out as 8-bit sRGB like everything else.
+      return meta.space === 'cmyk' && !meta.hasProfile ? plainCmyk(pipeline) : toRgb(pipeline);
     };
     let decoded: Raster;
     const warnings: string[] = [];
@@ -93,7 +113,10 @@ export const sharpEngine: ImageEngine = {
     };
   },
 
-  resize: (image, maxSide) => toRaster(rawInput(image).resize(fitInside(maxSide))),
+  resize: (image, maxSide) => toRaster(rawInput(withoutOpaqueAlpha(image)).resize(fitInside(maxSide))),
 
-  encodeJpeg: (image, quality) => rawInput(image).flatten({ background: '#ffffff' }).jpeg({ quality }).toBuffer(),
+  encodeJpeg: (image, quality) => {
+    const pixels = withoutOpaqueAlpha(image);
+    return (channelsOf(pixels) === 3 ? rawInput(pixels) : rawInput(pixels).flatten({ background: '#ffffff' })).jpeg({ quality }).toBuffer();
+  },
 };
