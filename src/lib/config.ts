@@ -4,7 +4,8 @@ import { isAllowedHostEntry } from './callback-address';
 /**
  * Every app setting the code reads, in one place: the README table, local.settings.sample.json and the
  * Bicep consistency test are all checked against this list.
- * `scope: 'azure'` settings are set by the Bicep; `scope: 'local'` ones only mean something to the local host.
+ * `scope: 'azure'` settings are set by the Bicep; `scope: 'local'` ones only mean something to the local host;
+ * `scope: 'platform'` ones are injected by App Service and must never be set by us (the Bicep test checks it does not).
  */
 export const APP_SETTINGS = {
   AzureWebJobsStorage: { scope: 'azure', description: 'Storage for uploads, derivatives and the Functions host: a connection string, or identity-based via AzureWebJobsStorage__accountName / __blobServiceUri + __credential + __clientId. Unset locally: embedded Azurite.' },
@@ -20,12 +21,17 @@ export const APP_SETTINGS = {
   BLOB_TRIGGER_SOURCE: { scope: 'azure', description: 'Blob trigger source: EventGrid (Azure, Flex Consumption) or LogsAndContainerScan (func start with Azurite).', default: 'EventGrid' },
   CALLBACK_ALLOWED_HOSTS: { scope: 'azure', description: 'Comma-separated host names, addresses or CIDR ranges whose loopback or private addresses batch callbacks may reach; unset: public addresses only.' },
   CONTINUATION_TOKEN_KEY: { scope: 'azure', description: 'Secret (at least 32 characters) that signs listing continuation tokens (HMAC-SHA256). Unset: a random key per process.' },
+  AUTH_MODE: { scope: 'azure', description: 'Who the caller is: easyauth (the X-MS-CLIENT-PRINCIPAL header App Service Authentication injects, trusted only where WEBSITE_AUTH_ENABLED says it is on) or open (everyone is one local user with every role; the local host\'s default, never for a reachable deployment).', default: 'easyauth' },
+  WEBSITE_AUTH_ENABLED: { scope: 'platform', description: 'Set by App Service itself (read-only) when App Service Authentication is on. Never set it yourself: it is what tells the app that the X-MS-CLIENT-PRINCIPAL header comes from Easy Auth and not from a client.' },
+  OWNER_HASH_SALT: { scope: 'azure', description: 'Secret (at least 32 characters) that salts the owner hash in de-identified analytics facts (HMAC-SHA256 of the owner\'s object id), so analysts can count per user without knowing who. Keep it fixed: a new salt gives everyone new hashes. Unset: a random salt per process.' },
+  UPLOAD_RATE_PER_MINUTE: { scope: 'azure', description: 'Upload requests (POST /api/images, POST /api/batches, PUT /api/batches/{id}) one user may make per minute; 0 turns the limit off.', default: '60' },
+  UPLOAD_BYTES_PER_DAY: { scope: 'azure', description: 'Image bytes one user may upload per UTC day (single images and web batches); 0 turns the quota off.', default: '10737418240' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
   REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },
-} as const satisfies Record<string, { scope: 'azure' | 'local'; description: string; default?: string }>;
+} as const satisfies Record<string, { scope: 'azure' | 'local' | 'platform'; description: string; default?: string }>;
 
 export type AppSetting = keyof typeof APP_SETTINGS;
 export type Env = Record<string, string | undefined>;
@@ -54,6 +60,22 @@ export interface Config {
   /** Unset: src/lib/api/signed-token.ts signs with a random key of this process. */
   continuationTokenKey?: string;
   batchReceiveTimeoutSeconds: number;
+  auth: {
+    mode: AuthMode;
+    /**
+     * Whether something in front of the app replaces any client-supplied X-MS-CLIENT-PRINCIPAL: App Service
+     * Authentication (WEBSITE_AUTH_ENABLED, set by the platform), or the local host standing in for it.
+     */
+    principalHeaderTrusted: boolean;
+  };
+  /** Unset: src/lib/auth/owner-hash.ts salts with a random value of this process. */
+  ownerHashSalt?: string;
+  uploadLimits: {
+    /** 0: no limit. */
+    requestsPerMinute: number;
+    /** 0: no quota. */
+    bytesPerDay: number;
+  };
   local: {
     port: number;
     storagePath?: string;
@@ -62,6 +84,9 @@ export interface Config {
     requestBodyTimeoutMs: number;
   };
 }
+
+export const AUTH_MODES = ['easyauth', 'open'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -170,6 +195,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (continuationTokenKey !== undefined && continuationTokenKey.length < 32) {
     throw new ConfigError(`CONTINUATION_TOKEN_KEY must be at least 32 characters, got ${continuationTokenKey.length}`);
   }
+  const authMode = setting(env, 'AUTH_MODE');
+  if (!AUTH_MODES.includes(authMode as AuthMode)) throw new ConfigError(`AUTH_MODE must be "easyauth" or "open", got "${authMode}"`);
+  const ownerHashSalt = setting(env, 'OWNER_HASH_SALT');
+  if (ownerHashSalt !== undefined && ownerHashSalt.length < 32) {
+    throw new ConfigError(`OWNER_HASH_SALT must be at least 32 characters, got ${ownerHashSalt.length}`);
+  }
   return {
     storage,
     cosmos,
@@ -183,6 +214,16 @@ export function loadConfig(env: Env = process.env): Config {
     callbackAllowedHosts,
     continuationTokenKey,
     batchReceiveTimeoutSeconds: integer(env, 'BATCH_RECEIVE_TIMEOUT', 1, 7 * 24 * 3600),
+    auth: {
+      mode: authMode as AuthMode,
+      // App Service writes "True"; the value is the platform's, never an app setting of ours.
+      principalHeaderTrusted: setting(env, 'WEBSITE_AUTH_ENABLED')?.toLowerCase() === 'true',
+    },
+    ownerHashSalt,
+    uploadLimits: {
+      requestsPerMinute: integer(env, 'UPLOAD_RATE_PER_MINUTE', 0, 1_000_000),
+      bytesPerDay: integer(env, 'UPLOAD_BYTES_PER_DAY', 0, 2 ** 50),
+    },
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

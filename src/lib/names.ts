@@ -15,4 +15,6 @@ export const BLOB_CONTAINERS = {
 export const COSMOS_CONTAINERS = {
   images: { id: 'images', partitionKeyPath: '/partitionKey' },
   batches: { id: 'batches', partitionKeyPath: '/id' },
+  /** Per-user usage counters behind the upload limits (src/lib/limits); a two-day TTL in Azure. */
+  usage: { id: 'usage', partitionKeyPath: '/id' },
 } as const;

@@ -6,6 +6,8 @@ import { ConfigError, type Config, type Connection } from './config';
 import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
 import type { ImageLimits } from './images/validate';
+import { CosmosUsageCounters } from './limits/cosmos-usage-counters';
+import type { UsageCounters } from './limits/usage-counters';
 import { BLOB_CONTAINERS } from './names';
 import { cosmosClient, createMissingContainers, openContainers } from './results/cosmos';
 import { CosmosImageResults } from './results/cosmos-image-results';
@@ -19,6 +21,8 @@ export interface Services {
   blobs: BlobStore;
   images: ImageResults;
   batches: BatchStore;
+  /** Per-user counters behind the upload rate limit and quota. */
+  usage: UsageCounters;
   engine: ImageEngine;
   limits: ImageLimits;
   /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
@@ -74,6 +78,7 @@ export async function createServices(config: Config): Promise<Services> {
     blobs,
     images: new CosmosImageResults(cosmos.images),
     batches: new CosmosBatchStore(cosmos),
+    usage: new CosmosUsageCounters(cosmos.usage),
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
     batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),

@@ -14,9 +14,12 @@ const RANKS: Record<string, number> = {
   orchestration: 5,
   batch: 4,
   processing: 4,
+  limits: 4, // per-user upload limits and their counters
+
   results: 3,
   storage: 3,
   images: 2,
+  auth: 2, // principals, roles, owner hash
   '.': 1, // base: config, problem, names, logger, hash, azure-credential
 };
 

@@ -2,6 +2,7 @@ import { MemoryBatchStore } from '../../src/lib/batch/memory-batch-store';
 import { loadConfig } from '../../src/lib/config';
 import { ENGINES } from '../../src/lib/images/engines';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
+import { MemoryUsageCounters } from '../../src/lib/limits/memory-usage-counters';
 import { MemoryImageResults } from '../../src/lib/results/memory-image-results';
 import type { Services } from '../../src/lib/services';
 import { MemoryBlobStore } from '../../src/lib/storage/memory-blob-store';
@@ -23,6 +24,7 @@ export async function memoryServices() {
     blobs: faults.storage.wrap(blobs),
     images: faults.cosmos.wrap(images),
     batches: faults.cosmos.wrap(batches),
+    usage: faults.cosmos.wrap(new MemoryUsageCounters()),
     engine: ENGINES.sharp,
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
   };

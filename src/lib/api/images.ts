@@ -8,6 +8,8 @@ import { isImageId, uploadMetadata } from '../processing/upload-blob';
 import { badRequest, notFound, problem } from '../problem';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
+import { reserveUploadBytes } from '../limits/upload-limits';
+import { mayUse, uploadLimitsFor, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
 import { readUpload } from './read-upload';
@@ -35,11 +37,15 @@ async function waitForResult(services: Services, doc: ImageDocument, seconds: nu
   return current;
 }
 
-/** POST /api/images: validate, store the original, create the queued result; optionally wait for processing. */
-export async function uploadImage(request: ApiRequest, services: Services): Promise<ApiResponse> {
+/**
+ * POST /api/images: validate, take the bytes from the caller's daily quota, store the original, create the queued
+ * result owned by the caller; optionally wait for processing.
+ */
+export async function uploadImage(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const wait = waitSeconds(request);
   const upload = await readUpload(request, services.limits.maxBytes);
   const image = validateImage(upload.bytes, services.limits, upload.declaredType);
+  await reserveUploadBytes(services.usage, uploadLimitsFor(services.config), caller.principal.id, upload.bytes.length);
   const id = randomUUID();
   const source = {
     container: BLOB_CONTAINERS.uploads,
@@ -51,7 +57,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
     uploadedAt: new Date().toISOString(),
   };
   // The result exists before the blob, so the trigger always finds it and a GET never sees an unknown id.
-  const queued = queuedImage({ id, partitionKey: id, source });
+  const queued = queuedImage({ id, partitionKey: id, owner: caller.principal.id, source });
   await services.images.create(queued);
   try {
     await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source) });
@@ -65,29 +71,30 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   return json(isTerminal(result.status) ? 200 : 202, imageView(result, base), { location });
 }
 
-async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
+/** The image, if the caller may see it: someone else's is answered exactly like an id nobody has, so ids reveal nothing. */
+async function findImage(request: ApiRequest, services: Services, caller: Caller): Promise<ImageDocument> {
   const id = request.params.id ?? '';
   if (!isImageId(id)) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.
   const doc = (await services.images.get(id, id)) ?? (await services.images.find(id));
-  if (!doc) throw notFound(`No image with id "${id}".`);
+  if (!doc || !mayUse(caller, doc.owner)) throw notFound(`No image with id "${id}".`);
   return doc;
 }
 
 /** GET /api/images/{id}: status and result. */
-export async function getImage(request: ApiRequest, services: Services): Promise<ApiResponse> {
-  return json(200, imageView(await findImage(request, services), apiBase(request)));
+export async function getImage(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
+  return json(200, imageView(await findImage(request, services, caller), apiBase(request)));
 }
 
 const isDerivativeName = (name: string): name is DerivativeName => Object.hasOwn(DERIVATIVE_SIZES, name);
 
 /** GET /api/images/{id}/{derivative}: the derivative's bytes (thumbnail, preview). */
-export async function getDerivative(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function getDerivative(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const name = request.params.derivative ?? '';
   if (!isDerivativeName(name)) {
     throw notFound(`No derivative "${name}"; there are ${Object.keys(DERIVATIVE_SIZES).join(' and ')}.`);
   }
-  const doc = await findImage(request, services);
+  const doc = await findImage(request, services, caller);
   const stored = doc.derivatives?.[name];
   if (!stored) {
     throw problem('derivative-not-ready', `Image "${doc.id}" has no ${name} (status ${doc.status}).`, { imageStatus: doc.status });

@@ -4,6 +4,7 @@ import { badRequest } from '../problem';
 import type { ImageStatus } from '../results/image-document';
 import type { ImageFilter } from '../results/result-store';
 import type { Services } from '../services';
+import { ownerFilter, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
 import { checkParameters, continuationTokens, pageLinks, readLimit, resumable, timestamp } from './paging';
@@ -28,13 +29,15 @@ function readFilter(query: URLSearchParams): ImageFilter {
 
 /**
  * GET /api/images: processed and pending images, newest first, filtered by status, format, creation time and
- * batch, a page at a time (limit up to 100; follow `continuationToken` / `links.next`).
+ * batch, a page at a time (limit up to 100; follow `continuationToken` / `links.next`): the caller's own, or every
+ * owner's for an operator.
  */
-export async function listImages(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function listImages(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const url = new URL(request.url);
-  const filter = readFilter(url.searchParams);
+  const filter: ImageFilter = { ...readFilter(url.searchParams), owner: ownerFilter(caller) };
   const limit = readLimit(url.searchParams.get('limit'));
-  const tokens = continuationTokens(services.config, 'images', [filter.status, filter.format, filter.from, filter.to, filter.batchId]);
+  // The owner is part of the token's scope: one caller's token does not page through another's listing.
+  const tokens = continuationTokens(services.config, 'images', [filter.status, filter.format, filter.from, filter.to, filter.batchId, filter.owner]);
   const continuationToken = tokens.decode(url.searchParams.get('continuationToken'));
   const page = await resumable(continuationToken, () => services.images.list(filter, { limit, continuationToken }));
   const base = apiBase(request);

@@ -1,22 +1,30 @@
+import { chargeUploadRequest } from '../limits/upload-limits';
 import type { Logger } from '../logger';
 import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { unavailable } from '../unavailable';
+import { authorize, uploadLimitsFor, ACCESS_RULES, type Caller } from './access';
+import { runBatchSweep } from './batch-sweep';
 import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
+import { whoAmI } from './me';
+import { registerBatch } from './register-batch';
 import { webFile, webIndex } from './static-files';
 
 export interface Route {
   /** The Azure Functions function name. */
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Azure Functions route template, below the `api/` prefix. */
   route: string;
-  /** `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. */
-  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter) => Promise<ApiResponse>;
+  /**
+   * `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. `caller` is who
+   * calls, as the route's access rule (src/lib/api/access.ts) let them in.
+   */
+  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter, caller: Caller, log: Logger) => Promise<ApiResponse>;
   /** Starts orchestrations: Azure registers it with Durable's client input. */
   orchestrates?: true;
 }
@@ -28,18 +36,21 @@ export const ROUTES: Route[] = [
   { name: 'getImage', method: 'GET', route: 'images/{id}', handler: getImage },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
   { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
+  { name: 'registerBatch', method: 'PUT', route: 'batches/{id}', handler: registerBatch },
   { name: 'listBatches', method: 'GET', route: 'batches', handler: listBatches },
   { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
   { name: 'retryBatch', method: 'POST', route: 'batches/{id}/retry', handler: retryBatch, orchestrates: true },
+  { name: 'sweepBatches', method: 'POST', route: 'batch-sweep', handler: runBatchSweep, orchestrates: true },
+  { name: 'whoAmI', method: 'GET', route: 'me', handler: whoAmI },
 ];
 
 /** The methods a route answers: HEAD with every GET (the host sends the headers only). */
-export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
+export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST' | 'PUT'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
 
 /**
- * The web app's static files: anonymous in Azure (src/functions/web.ts; the pages hold no secrets, the API they
- * call keeps its function keys), served next to ROUTES by the local host.
+ * The web app's static files (src/functions/web.ts in Azure), served next to ROUTES by the local host. A browser that
+ * is not signed in is sent to sign in (their access rule), so App Service Authentication lets them through unsigned.
  */
 export const WEB_ROUTES: Route[] = [
   { name: 'webIndex', method: 'GET', route: 'web', handler: webIndex },
@@ -51,8 +62,10 @@ const noEngine = (): OrchestrationStarter => {
 };
 
 /**
- * Runs a handler, turning ProblemErrors into problem+json; a store that cannot be reached (or that restarted empty,
- * whose containers are then created again) into a 503 with Retry-After; anything else into a logged 500 problem.
+ * Runs a handler for the caller its access rule lets in (401, 403 or a redirect to sign in otherwise; an upload over
+ * the caller's rate limit 429), turning ProblemErrors into problem+json; a store that cannot be reached (or that
+ * restarted empty, whose containers are then created again) into a 503 with Retry-After; anything else into a logged
+ * 500 problem.
  */
 export async function handle(
   route: Route,
@@ -65,7 +78,10 @@ export async function handle(
   try {
     // In Azure the services start on the first call; a store unreachable then is a 503 like any other time.
     services = typeof servicesOrStart === 'function' ? await servicesOrStart() : servicesOrStart;
-    return await route.handler(request, services as Services, orchestrations);
+    const caller = authorize(route.name, request, services.config!.auth);
+    if (!('principal' in caller)) return caller;
+    if (ACCESS_RULES[route.name]?.upload) await chargeUploadRequest(services.usage!, uploadLimitsFor(services.config!), caller.principal.id);
+    return await route.handler(request, services as Services, orchestrations, caller, log);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);
     const down = unavailable(error);

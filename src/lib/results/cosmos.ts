@@ -33,6 +33,7 @@ export function cosmosClient(connection: Connection): CosmosClient {
 export interface CosmosContainers {
   images: Container;
   batches: Container;
+  usage: Container;
 }
 
 /**
@@ -42,14 +43,18 @@ export interface CosmosContainers {
 export async function openContainers(client: CosmosClient, databaseId: string, create: boolean, abortSignal?: AbortSignal): Promise<CosmosContainers> {
   if (create) await createMissingContainers(client, databaseId, abortSignal);
   const database = client.database(databaseId);
-  return { images: database.container(COSMOS_CONTAINERS.images.id), batches: database.container(COSMOS_CONTAINERS.batches.id) };
+  return {
+    images: database.container(COSMOS_CONTAINERS.images.id),
+    batches: database.container(COSMOS_CONTAINERS.batches.id),
+    usage: database.container(COSMOS_CONTAINERS.usage.id),
+  };
 }
 
 /** Creates the database and containers where missing (key-based connections only); true when any was missing. */
 export async function createMissingContainers(client: CosmosClient, databaseId: string, abortSignal?: AbortSignal): Promise<boolean> {
   const { database, statusCode } = await client.databases.createIfNotExists({ id: databaseId }, { abortSignal });
   const created = await Promise.all(
-    [COSMOS_CONTAINERS.images, COSMOS_CONTAINERS.batches].map(
+    Object.values(COSMOS_CONTAINERS).map(
       async ({ id, partitionKeyPath }) => (await database.containers.createIfNotExists({ id, partitionKey: { paths: [partitionKeyPath] } }, { abortSignal })).statusCode === 201,
     ),
   );
