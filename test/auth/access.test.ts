@@ -26,7 +26,7 @@ let png: Buffer;
 
 const userOf = (caller: Caller): TestUser | undefined => (caller === 'anonymous' ? undefined : USERS[caller]);
 
-async function call(caller: Caller, method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}) {
+async function call(caller: Caller, method: string, path: string, init: { body?: RequestInit['body']; headers?: Record<string, string> } = {}) {
   const response = await fetch(`${origin}${path}`, { method, redirect: 'manual', body: init.body, headers: { ...as(userOf(caller)), ...init.headers } });
   const text = await response.text();
   let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
