@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApiRequest, ApiResponse } from '../lib/api/http';
 import { readBoundedBody } from '../lib/api/request-body';
+import { webFile } from '../lib/api/static-files';
 import { clientPrincipalHeader, PRINCIPAL_HEADER, ROLES, type Principal, type Role } from '../lib/auth/principal';
 
 /**
@@ -43,6 +44,8 @@ function signInPage(returnTo: string): ApiResponse {
   const people = LOCAL_PEOPLE.map(
     ({ name, roles }) => `<li><button type="submit" name="person" value="${escape(name)}">Sign in as ${escape(name)} (${roles.join(', ')})</button></li>`,
   ).join('\n        ');
+  // Where to go afterwards travels in the form's address, as Easy Auth's post_login_redirect_uri does.
+  const action = escape(`/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(returnTo)}`);
   const roleBoxes = ROLES.map((role) => `<label><input type="checkbox" name="role" value="${role}"> ${role}</label>`).join('\n          ');
   const body = `<!doctype html>
 <html lang="en">
@@ -50,7 +53,8 @@ function signInPage(returnTo: string): ApiResponse {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Local sign-in · Image Pipeline</title>
-  <link rel="stylesheet" href="/api/web/styles.css">
+  <link rel="icon" href="/.auth/login/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/.auth/login/styles.css">
 </head>
 <body>
   <main id="main">
@@ -58,15 +62,13 @@ function signInPage(returnTo: string): ApiResponse {
     <p class="notice" role="note"><strong>Local only.</strong> This page exists only on the local host (<code>npm start</code> with
     <code>AUTH_MODE=easyauth</code>). In Azure this address is App Service Authentication's sign-in with Entra ID, and roles are
     app roles assigned in Entra ID. Here anyone may be anyone: it is for trying the access rules, not for protecting data.</p>
-    <form class="card" method="post" action="/.auth/login/aad">
-      <input type="hidden" name="return" value="${escape(returnTo)}">
+    <form class="card" method="post" action="${action}">
       <h2>Pick a user</h2>
       <ul class="sign-in-people">
         ${people}
       </ul>
     </form>
-    <form class="card" method="post" action="/.auth/login/aad">
-      <input type="hidden" name="return" value="${escape(returnTo)}">
+    <form class="card" method="post" action="${action}">
       <h2>Or someone else</h2>
       <p><label for="name">Name</label> <input id="name" name="name" required maxlength="100" autocomplete="off"></p>
       <fieldset>
@@ -93,20 +95,24 @@ function chosenPrincipal(form: URLSearchParams): Principal | undefined {
 
 /** GET shows the sign-in page; POST signs in and returns to where the browser came from. */
 export async function localSignIn(request: ApiRequest): Promise<ApiResponse> {
-  const url = new URL(request.url);
-  if (request.method !== 'POST') return signInPage(returnPath(url.searchParams.get('post_login_redirect_uri')));
+  const returnTo = returnPath(new URL(request.url).searchParams.get('post_login_redirect_uri'));
+  if (request.method !== 'POST') return signInPage(returnTo);
   const form = new URLSearchParams((await readBoundedBody(request, 16 * 1024, 'a sign-in form is at most 16 KB')).toString('utf8'));
   const principal = chosenPrincipal(form);
-  if (!principal) return signInPage(returnPath(form.get('return')));
+  if (!principal) return signInPage(returnTo);
   return {
     status: 303,
     headers: {
-      location: returnPath(form.get('return')),
+      location: returnTo,
       'set-cookie': `${COOKIE}=${clientPrincipalHeader(principal)}; Path=/; HttpOnly; SameSite=Lax`,
       'cache-control': 'no-store',
     },
   };
 }
+
+/** The web app's stylesheet and icon for the sign-in page, which a browser loads before anyone is signed in. */
+export const SIGN_IN_ASSETS = ['styles.css', 'favicon.svg'];
+export const localSignInAsset = (file: string) => (request: ApiRequest) => webFile({ ...request, params: { file } });
 
 /** GET /.auth/logout: forgets the signed-in user, as Easy Auth's does. */
 export async function localSignOut(request: ApiRequest): Promise<ApiResponse> {

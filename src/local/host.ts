@@ -10,7 +10,7 @@ import { createServices, type Services } from '../lib/services';
 import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
 import { startCosmosStandIn } from './cosmos-standin';
-import { applyLocalSession, LOCAL_PEOPLE, localSignIn, localSignOut } from './dev-sign-in';
+import { applyLocalSession, LOCAL_PEOPLE, localSignIn, localSignInAsset, localSignOut, SIGN_IN_ASSETS } from './dev-sign-in';
 import { createApiServer, type LocalPage } from './http-server';
 import { startJobTimers } from './job-timers';
 import { writeLocalHostFile } from './local-host-file';
@@ -101,6 +101,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       ? [
           { path: '/.auth/login/aad', methods: ['GET', 'POST'], handler: localSignIn },
           { path: '/.auth/logout', methods: ['GET'], handler: localSignOut },
+          ...SIGN_IN_ASSETS.map((file): LocalPage => ({ path: `/.auth/login/${file}`, methods: ['GET'], handler: localSignInAsset(file) })),
         ]
       : [];
     const dispatch = (route: Parameters<typeof handle>[0], request: Parameters<typeof handle>[1]) => {
