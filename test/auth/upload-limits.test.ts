@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CosmosClient } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemTypeUri } from '../../src/lib/problem';
 import { startTestHost } from '../integration/local-host';
@@ -8,6 +10,8 @@ import { as, USERS, type TestUser } from '../support/principals';
 // Per-user upload limits over HTTP against the local host (AUTH_MODE=easyauth), counted in the Cosmos stand-in's
 // `usage` container as in Azure: 3 upload requests a minute, and a daily quota of two and a half images.
 
+const SALT = 'upload-limits-test-salt-of-32-characters';
+
 describe('upload limits per user', () => {
   let host: Awaited<ReturnType<typeof startTestHost>>;
   let png: Buffer;
@@ -16,7 +20,7 @@ describe('upload limits per user', () => {
 
   beforeAll(async () => {
     png = await sampleImage('png', 64, 48);
-    host = await startTestHost({ AUTH_MODE: 'easyauth', UPLOAD_RATE_PER_MINUTE: '3', UPLOAD_BYTES_PER_DAY: String(Math.floor(png.length * 2.5)) });
+    host = await startTestHost({ AUTH_MODE: 'easyauth', OWNER_HASH_SALT: SALT, UPLOAD_RATE_PER_MINUTE: '3', UPLOAD_BYTES_PER_DAY: String(Math.floor(png.length * 2.5)) });
   });
   afterAll(() => host?.stop());
 
@@ -59,5 +63,18 @@ describe('upload limits per user', () => {
     const refused = await fetch(`${host.apiUrl}/batches`, { method: 'POST', body: form, headers: as(carol) });
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ type: problemTypeUri('upload-quota-exceeded'), used: 0 });
+  });
+
+  it('keeps the counters under the salted owner hash, never the object id', async () => {
+    const connection = host.services.config.cosmos;
+    if (connection?.kind !== 'connectionString') throw new Error('the test host runs the Cosmos stand-in');
+    const client = new CosmosClient({ connectionString: connection.value, connectionPolicy: { enableEndpointDiscovery: false } });
+    const { resources } = await client.database(host.services.config.cosmosDatabase).container('usage').items.readAll<{ id: string }>().fetchAll();
+    const ids = resources.map((r) => r.id);
+    // HMAC-SHA256 under OWNER_HASH_SALT, base64url: computed here, not by the code under test
+    const hash = (objectId: string) => createHmac('sha256', SALT).update(objectId).digest('base64url');
+    for (const user of [USERS.alice, USERS.bob, USERS.olga]) expect(ids.some((id) => id.includes(hash(user.id))), user.name).toBe(true);
+    for (const user of [USERS.alice, USERS.bob, USERS.olga]) expect(ids.filter((id) => id.includes(user.id))).toEqual([]);
+    client.dispose();
   });
 });

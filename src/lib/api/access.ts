@@ -1,6 +1,9 @@
+import { ownerHash } from '../auth/owner-hash';
 import { LOCAL_USER, PRINCIPAL_HEADER, readClientPrincipal, type Principal, type Role } from '../auth/principal';
 import type { Config } from '../config';
+import { chargeUploadRequest, reserveUploadBytes } from '../limits/upload-limits';
 import { problem } from '../problem';
+import type { Services } from '../services';
 import type { ApiRequest, ApiResponse } from './http';
 
 /** What one route allows. */
@@ -55,9 +58,19 @@ export const mayUse = (caller: Caller, owner: string | undefined) => caller.ever
 /** The owner a listing is narrowed to: the caller's own, unless it sees every owner. */
 export const ownerFilter = (caller: Caller) => (caller.everyOwner ? undefined : caller.principal.id);
 
-/** Upload limits are per user: the one local user of AUTH_MODE=open is not limited. */
-export const uploadLimitsFor = (config: Pick<Config, 'auth' | 'uploadLimits'>): Config['uploadLimits'] =>
-  config.auth.mode === 'open' ? { requestsPerMinute: 0, bytesPerDay: 0 } : config.uploadLimits;
+/**
+ * The caller's upload limits (src/lib/limits/upload-limits.ts): a request, and the bytes of an upload that passed
+ * validation. Counted under the owner hash. Per user, so the one local user of AUTH_MODE=open is not limited.
+ */
+export function uploadLimits(services: Pick<Services, 'usage' | 'config'>, caller: Caller) {
+  const { config, usage } = services;
+  const limits = config.auth.mode === 'open' ? { requestsPerMinute: 0, bytesPerDay: 0 } : config.uploadLimits;
+  const owner = ownerHash(config, caller.principal.id);
+  return {
+    chargeRequest: () => chargeUploadRequest(usage, limits, owner),
+    reserveBytes: (bytes: number) => reserveUploadBytes(usage, limits, owner, bytes),
+  };
+}
 
 /** Where a browser signs in: App Service Authentication's Entra ID login in Azure, the development page locally. */
 export const signInPath = (returnTo: string) => `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(returnTo)}`;

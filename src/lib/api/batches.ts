@@ -5,8 +5,7 @@ import { BLOB_CONTAINERS } from '../names';
 import { checkCallbackUrl, callbackPolicy } from '../callback-address';
 import { badRequest, notFound, problem } from '../problem';
 import type { Services } from '../services';
-import { reserveUploadBytes } from '../limits/upload-limits';
-import { mayUse, ownerFilter, uploadLimitsFor, type Caller } from './access';
+import { mayUse, ownerFilter, uploadLimits, type Caller } from './access';
 import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
 import type { BatchFilter } from '../batch/batch-store';
 import { BATCH_ORCHESTRATOR, type BatchOrchestrationInput } from '../orchestration/batch-orchestrator';
@@ -52,7 +51,7 @@ export async function uploadBatch(request: ApiRequest, services: Services, _orch
   if (!files.length) throw badRequest('Send at least one file field in the form.', 'invalid-form');
   if (files.length > MAX_BATCH_ITEMS) throw problem('too-many-files', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
   const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
-  await reserveUploadBytes(services.usage, uploadLimitsFor(services.config), caller.principal.id, files.reduce((sum, file) => sum + file.size, 0));
+  await uploadLimits(services, caller).reserveBytes(files.reduce((sum, file) => sum + file.size, 0));
   const batchId = randomUUID();
   const batchToken = newIngestToken();
   // The batch document exists before any record, so the Location answers at once.

@@ -8,8 +8,7 @@ import { isImageId, uploadMetadata } from '../processing/upload-blob';
 import { badRequest, notFound, problem } from '../problem';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
-import { reserveUploadBytes } from '../limits/upload-limits';
-import { mayUse, uploadLimitsFor, type Caller } from './access';
+import { mayUse, uploadLimits, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
 import { readUpload } from './read-upload';
@@ -45,7 +44,7 @@ export async function uploadImage(request: ApiRequest, services: Services, _orch
   const wait = waitSeconds(request);
   const upload = await readUpload(request, services.limits.maxBytes);
   const image = validateImage(upload.bytes, services.limits, upload.declaredType);
-  await reserveUploadBytes(services.usage, uploadLimitsFor(services.config), caller.principal.id, upload.bytes.length);
+  await uploadLimits(services, caller).reserveBytes(upload.bytes.length);
   const id = randomUUID();
   const source = {
     container: BLOB_CONTAINERS.uploads,

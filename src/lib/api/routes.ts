@@ -1,10 +1,9 @@
-import { chargeUploadRequest } from '../limits/upload-limits';
 import type { Logger } from '../logger';
 import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { unavailable } from '../unavailable';
-import { authorize, uploadLimitsFor, ACCESS_RULES, type Caller } from './access';
+import { authorize, uploadLimits, ACCESS_RULES, type Caller } from './access';
 import { runBatchSweep } from './batch-sweep';
 import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
 import { problemResponse, type ApiRequest, type ApiResponse } from './http';
@@ -80,7 +79,7 @@ export async function handle(
     services = typeof servicesOrStart === 'function' ? await servicesOrStart() : servicesOrStart;
     const caller = authorize(route.name, request, services.config!.auth);
     if (!('principal' in caller)) return caller;
-    if (ACCESS_RULES[route.name]?.upload) await chargeUploadRequest(services.usage!, uploadLimitsFor(services.config!), caller.principal.id);
+    if (ACCESS_RULES[route.name]?.upload) await uploadLimits(services as Services, caller).chargeRequest();
     return await route.handler(request, services as Services, orchestrations, caller, log);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);

@@ -1,12 +1,15 @@
-import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { problem } from '../problem';
 import type { UsageCounters } from './usage-counters';
 
 type Limits = Config['uploadLimits'];
 
-/** A counter id per owner and window; the owner hashed, since Cosmos ids cannot hold every character an id may. */
-const counterId = (kind: string, owner: string, window: string) => `${kind}:${createHash('sha256').update(owner).digest('hex').slice(0, 32)}:${window}`;
+/**
+ * A counter id per owner and window. `owner` is the owner hash (src/lib/auth/owner-hash.ts), never the object id:
+ * counters are documents like any other (in Azure the analytical store keeps them too), and per-user activity is
+ * exactly what must not be readable by who it is.
+ */
+const counterId = (kind: string, owner: string, window: string) => `${kind}:${owner}:${window}`;
 
 const secondsUntil = (now: Date, next: number) => String(Math.max(1, Math.ceil((next - now.getTime()) / 1000)));
 
