@@ -158,6 +158,26 @@ param continuationTokenKey string = newGuid()
 @description('BATCH_RECEIVE_TIMEOUT app setting: seconds without a new record before a receiving batch is closed and processed with what arrived.')
 param batchReceiveTimeoutSeconds int = 1800
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Users and roles (README "Users, roles and ownership"; infra/README.md "Sign-in with Entra ID")
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Application (client) id of the Entra ID app registration users and machine clients sign in to, with the app roles uploader, analyst and operator. Turns on App Service Authentication. Empty: no sign-in, and the app serves nobody (it trusts no caller without App Service Authentication).')
+param authClientId string = ''
+
+@secure()
+@minLength(32)
+@description('OWNER_HASH_SALT app setting: salts the owner hash in de-identified analytics facts. Keep it fixed (the pipeline passes OWNER_HASH_SALT): the default, a new value on each deployment, gives every owner a new hash after each deployment.')
+param ownerHashSalt string = newGuid()
+
+@minValue(0)
+@description('UPLOAD_RATE_PER_MINUTE app setting: upload requests one user may make per minute; 0 turns the limit off.')
+param uploadRatePerMinute int = 60
+
+@minValue(0)
+@description('UPLOAD_BYTES_PER_DAY app setting: image bytes one user may upload per UTC day; 0 turns the quota off.')
+param uploadBytesPerDay int = 10737418240
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -430,6 +450,10 @@ module functionApp 'app/function-app.bicep' = {
     callbackAllowedHosts: callbackAllowedHosts
     continuationTokenKey: continuationTokenKey
     batchReceiveTimeoutSeconds: batchReceiveTimeoutSeconds
+    authClientId: authClientId
+    ownerHashSalt: ownerHashSalt
+    uploadRatePerMinute: uploadRatePerMinute
+    uploadBytesPerDay: uploadBytesPerDay
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [
@@ -560,5 +584,7 @@ output EVENTHUB_FULLY_QUALIFIED_NAMESPACE string = eventHubs.outputs.fullyQualif
 output EVENTHUB_NAME string = eventHubs.outputs.eventHubName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connectionString
 output BATCHES_CONTAINER_NAME string = storage.outputs.batchesContainerName
+// Machine clients (the CLI, the bridge, the smoke test) ask Entra ID for a token for this scope (--api-scope)
+output IMAGE_PIPELINE_API_SCOPE string = empty(authClientId) ? '' : 'api://${authClientId}/.default'
 output DATA_CENTRE_VPN_GATEWAY_IP string = vnetEnabled && dataCentreVpnEnabled ? vpnGateway!.outputs.gatewayPublicIp : ''
 output DATA_CENTRE_DNS_FORWARD_TO string = vnetEnabled && dataCentreDnsResolverEnabled ? dnsResolver!.outputs.inboundAddress : ''

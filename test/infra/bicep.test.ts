@@ -37,6 +37,8 @@ const HOST_ONLY_SETTINGS = new Set([
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   'AZURE_CLIENT_ID',
+  // Easy Auth's sign-in uses the app's managed identity as a federated credential of the app registration
+  'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID',
 ]);
 
 // The code's names (src/lib/names.ts), in the shape the Bicep declares them.
@@ -146,6 +148,11 @@ describe('app settings match src/lib/config.ts APP_SETTINGS', () => {
     const local = names.filter((n) => localSettings.includes(n.split('__')[0]!));
     expect(local, `local-only settings must not be deployed: ${local.join(', ')}`).toEqual([]);
     for (const hostOnly of HOST_ONLY_SETTINGS) expect(names, `host-only allow-list entry ${hostOnly}`).toContain(hostOnly);
+    // What the platform injects is never set by us: WEBSITE_AUTH_ENABLED set by hand would make a forged
+    // X-MS-CLIENT-PRINCIPAL believed without Easy Auth in front.
+    const platform = Object.entries(APP_SETTINGS).filter(([, s]) => s.scope === 'platform').map(([name]) => name);
+    expect(platform).toContain('WEBSITE_AUTH_ENABLED');
+    expect(names.filter((n) => platform.includes(n.split('__')[0]!))).toEqual([]);
     expect(new Set(names).size, 'duplicate app setting').toBe(names.length);
   });
 
@@ -193,7 +200,7 @@ describe('resource names match the code', () => {
     const cosmos = bicep('app/cosmos.bicep');
     const resolve = fileResolver(cosmos);
     const declared = resolve('containers');
-    expect(Array.isArray(declared) ? [...(declared as Array<{ name: string }>)].sort(byName) : declared).toEqual(
+    expect(Array.isArray(declared) ? (declared as Array<{ name: string; partitionKeyPath: string }>).map(({ name, partitionKeyPath }) => ({ name, partitionKeyPath })).sort(byName) : declared).toEqual(
       [...CODE_COSMOS_CONTAINERS].sort(byName),
     );
     const sqlContainers = single(
@@ -217,6 +224,7 @@ describe('resource names match the code', () => {
     expect([...CODE_COSMOS_CONTAINERS].sort(byName)).toEqual([
       { name: 'batches', partitionKeyPath: '/id' },
       { name: 'images', partitionKeyPath: '/partitionKey' },
+      { name: 'usage', partitionKeyPath: '/id' },
     ]);
   });
 

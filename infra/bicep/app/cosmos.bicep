@@ -14,14 +14,27 @@ param autoscaleMaxThroughput int
 param vnetEnabled bool
 
 // Container names and partition keys mirror the code; test/infra checks them.
+// defaultTtl null: items live until the app deletes them.
 var containers = [
   {
     name: 'images'
     partitionKeyPath: '/partitionKey'
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
   }
   {
     name: 'batches'
     partitionKeyPath: '/id'
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
+  }
+  {
+    // per-user upload counters (src/lib/limits): deleted two days after their last change; the smallest autoscale
+    // maximum whatever the profile gives the others, since counters are tiny
+    name: 'usage'
+    partitionKeyPath: '/id'
+    defaultTtl: 172800
+    maxThroughput: 1000
   }
 ]
 
@@ -97,10 +110,11 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           version: 2
         }
         analyticalStorageTtl: -1 // keep every item in the analytical store indefinitely
+        defaultTtl: container.defaultTtl
       }
       options: {
         autoscaleSettings: {
-          maxThroughput: autoscaleMaxThroughput
+          maxThroughput: container.maxThroughput
         }
       }
     }
