@@ -1,8 +1,6 @@
-/* global document, location, history, sessionStorage, fetch, XMLHttpRequest, URL, URLSearchParams, setTimeout */
-// Shared by every page: where the API is, the function key, requests, formatting and the image result view.
+/* global document, location, fetch, XMLHttpRequest, URL, setTimeout */
+// Shared by every page: where the API is, who is signed in, requests, formatting and the image result view.
 // Plain ES modules with no build step: the function app serves this folder as it is.
-
-const KEY_STORAGE = 'image-pipeline.functionKey';
 
 /** The API root: the pages are served from <root>/web/, so it is one level up (`/api/` by default). */
 const API_ROOT = new URL('../', location.href);
@@ -10,28 +8,9 @@ const API_ROOT = new URL('../', location.href);
 export const apiUrl = (path) => new URL(path, API_ROOT).toString();
 export const imagePath = (id, derivative) => `images/${encodeURIComponent(id)}${derivative ? `/${derivative}` : ''}`;
 
-/**
- * In Azure the API needs a function key. Open any page once with `#code=<key>` (a fragment never reaches a server
- * or a log) or `?code=<key>`: the key moves to sessionStorage (this tab only, gone when it closes), leaves the
- * address bar and goes out as `x-functions-key` on API calls.
- */
-function adoptKeyFromUrl() {
-  const url = new URL(location.href);
-  const fromHash = url.hash.startsWith('#code=') ? new URLSearchParams(url.hash.slice(1)).get('code') : null;
-  const code = fromHash || url.searchParams.get('code');
-  if (!code) return;
-  sessionStorage.setItem(KEY_STORAGE, code);
-  url.searchParams.delete('code');
-  if (fromHash) url.hash = '';
-  history.replaceState(history.state, '', url);
-}
-adoptKeyFromUrl();
-
-const functionKey = () => sessionStorage.getItem(KEY_STORAGE);
-export const authHeaders = () => {
-  const key = functionKey();
-  return key ? { 'x-functions-key': key } : {};
-};
+// Who calls the API is the signed-in user: App Service Authentication's session cookie in Azure, the development
+// sign-in's locally (AUTH_MODE=easyauth), nobody in particular with AUTH_MODE=open. The browser sends the cookie with
+// every request to this origin, images included; the pages hold no key or token.
 
 /** Problem types are `urn:image-pipeline:problem:<name>` (README, "Problem types"): pages branch on the name. */
 const PROBLEM_TYPE_PREFIX = 'urn:image-pipeline:problem:';
@@ -62,9 +41,8 @@ function parseJson(text) {
 /** The message to show for a failed call: the problem+json `detail` when the API sent one. */
 function errorFor(status, body, retryAfter) {
   if (body && typeof body.detail === 'string') return new ApiError(status, body.detail, body, Number(retryAfter) || undefined);
-  if (status === 401 || status === 403) {
-    return new ApiError(status, 'The API needs a function key: open this page once with #code=<function key> added to its address (see the README, "Web app").');
-  }
+  if (status === 401) return new ApiError(status, 'You are not signed in, or your session has ended: reload the page to sign in again.');
+  if (status === 403) return new ApiError(status, 'Your account has no app role that allows this (uploader, analyst or operator): ask an administrator to assign one.');
   return new ApiError(status, `The API answered ${status}${body && body.title ? ` (${body.title})` : ''}.`, body);
 }
 
@@ -72,7 +50,7 @@ function errorFor(status, body, retryAfter) {
 export async function api(path, init = {}) {
   let response;
   try {
-    response = await fetch(apiUrl(path), { ...init, headers: { accept: 'application/json', ...authHeaders(), ...init.headers } });
+    response = await fetch(apiUrl(path), { ...init, headers: { accept: 'application/json', ...init.headers } });
   } catch {
     throw new ApiError(0, 'The API cannot be reached; check the connection and try again.');
   }
@@ -90,7 +68,6 @@ export function upload(path, form, onProgress) {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', apiUrl(path));
     xhr.setRequestHeader('accept', 'application/json');
-    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
     });
@@ -138,28 +115,34 @@ export function svg(tag, attributes = {}, ...children) {
   return element;
 }
 
-const objectUrls = new WeakMap();
+/** Shows an API image (a thumbnail or preview) in an <img>: the browser loads it with the session cookie and caches it. */
+export async function showImage(img, path) {
+  img.src = apiUrl(path);
+}
 
 /**
- * Shows an API image (a thumbnail or preview) in an <img>. Without a function key the browser loads it itself
- * (and caches it); with one, it is fetched with the key header and shown from a blob: URL, so the key never
- * appears in an image address.
+ * Who is signed in, in the page header, with a way to sign out (GET /api/me). With AUTH_MODE=open (the local host's
+ * default) there is nobody to sign out.
  */
-export async function showImage(img, path) {
-  const url = apiUrl(path);
-  const headers = authHeaders();
-  if (!headers['x-functions-key']) {
-    img.src = url;
-    return;
+async function showAccount() {
+  const header = document.querySelector('.site-header');
+  if (!header) return;
+  let me;
+  try {
+    ({ body: me } = await api('me'));
+  } catch {
+    return; // the page's own requests say what is wrong
   }
-  const response = await fetch(url, { headers });
-  if (!response.ok) throw errorFor(response.status, parseJson(await response.text()));
-  const previous = objectUrls.get(img);
-  const objectUrl = URL.createObjectURL(await response.blob());
-  objectUrls.set(img, objectUrl);
-  img.src = objectUrl;
-  if (previous) URL.revokeObjectURL(previous);
+  const roles = me.roles.length ? me.roles.join(', ') : 'no role';
+  const account = h(
+    'p',
+    { class: 'account', 'data-user': me.id },
+    me.authMode === 'open' ? [h('span', {}, 'Open mode: '), h('strong', {}, 'local user'), ' (every role)'] : [h('span', {}, 'Signed in as '), h('strong', {}, me.name), ` (${roles})`],
+    me.signOut ? [' ', h('a', { href: me.signOut }, 'Sign out')] : null,
+  );
+  header.append(account);
 }
+showAccount();
 
 /** A horizontal bar chart as inline SVG, with its numbers in the accessible name and as text on the bars. */
 export function barChart(title, data, format = String) {

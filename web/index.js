@@ -1,4 +1,4 @@
-// The start page only needs the shared module: it takes a ?code= function key into the session.
+// The start page only needs the shared module: the navigation and who is signed in.
 import { markCurrentPage } from './common.js';
 
 markCurrentPage();

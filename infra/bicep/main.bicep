@@ -173,6 +173,26 @@ param batchReceiveTimeoutSeconds int = 1800
 @description('DUPLICATE_HASH_DISTANCE app setting: perceptual hashes within this many bits are near-duplicates (0-4).')
 param duplicateHashDistance int = 4
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Users and roles (README "Users, roles and ownership"; infra/README.md "Sign-in with Entra ID")
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Application (client) id of the Entra ID app registration users and machine clients sign in to, with the app roles uploader, analyst and operator. Turns on App Service Authentication. Empty: no sign-in, and the app serves nobody (it trusts no caller without App Service Authentication).')
+param authClientId string = ''
+
+@secure()
+@minLength(32)
+@description('OWNER_HASH_SALT app setting: salts the owner hash in de-identified analytics facts. Keep it fixed (the pipeline passes OWNER_HASH_SALT): the default, a new value on each deployment, gives every owner a new hash after each deployment.')
+param ownerHashSalt string = newGuid()
+
+@minValue(0)
+@description('UPLOAD_RATE_PER_MINUTE app setting: upload requests one user may make per minute; 0 turns the limit off.')
+param uploadRatePerMinute int = 60
+
+@minValue(0)
+@description('UPLOAD_BYTES_PER_DAY app setting: image bytes one user may upload per UTC day; 0 turns the quota off.')
+param uploadBytesPerDay int = 10737418240
+
 @description('Create the Event Grid subscription (BlobCreated on uploads/ to the blob extension webhook) from Bicep. Needs the code deployed first, because Event Grid validates the webhook; azd does it in the postdeploy hook instead, so leave this false on the first run.')
 param createBlobEventSubscription bool = false
 
@@ -491,6 +511,10 @@ module functionApp 'app/function-app.bicep' = {
     retentionDays: retentionDays
     analyticsBlobEndpoint: analyticsStorage.outputs.blobEndpoint
     duplicateHashDistance: duplicateHashDistance
+    authClientId: authClientId
+    ownerHashSalt: ownerHashSalt
+    uploadRatePerMinute: uploadRatePerMinute
+    uploadBytesPerDay: uploadBytesPerDay
     virtualNetworkSubnetId: vnetEnabled ? vnet!.outputs.appSubnetId : ''
   }
   dependsOn: [
@@ -726,6 +750,10 @@ module standbyFunctionApp 'app/function-app.bicep' = if (secondaryEnabled) {
     retentionDays: retentionDays
     analyticsBlobEndpoint: analyticsStorage.outputs.blobEndpoint
     duplicateHashDistance: duplicateHashDistance
+    authClientId: authClientId
+    ownerHashSalt: ownerHashSalt
+    uploadRatePerMinute: uploadRatePerMinute
+    uploadBytesPerDay: uploadBytesPerDay
     virtualNetworkSubnetId: vnetEnabled ? standbyVnet!.outputs.appSubnetId : ''
   }
   dependsOn: [
@@ -874,6 +902,8 @@ output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connec
 output BATCHES_CONTAINER_NAME string = storage.outputs.batchesContainerName
 output ANALYTICS_STORAGE_ACCOUNT_NAME string = analyticsStorage.outputs.name
 output ANALYTICS_DFS_ENDPOINT string = analyticsStorage.outputs.dfsEndpoint
+// Machine clients (the CLI, the bridge, the smoke test) ask Entra ID for a token for this scope (--api-scope)
+output IMAGE_PIPELINE_API_SCOPE string = empty(authClientId) ? '' : 'api://${authClientId}/.default'
 output DATA_CENTRE_VPN_GATEWAY_IP string = vnetEnabled && dataCentreVpnEnabled ? vpnGateway!.outputs.gatewayPublicIp : ''
 output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
 output EVENTHUB_NAMESPACE string = eventHubs.outputs.name

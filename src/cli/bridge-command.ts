@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import { API_SCOPE_VARIABLE, apiClient, entraAuth, registerBatch } from './api-client';
 import { batchesContainer } from './batch-storage';
 import { startBridge, type BridgeTotals } from './bridge';
+import { registeringAttribute } from './bridge-record';
 import { sharedCredential } from './credential';
 import { eventHubsKafka, plainKafka } from './kafka-connection';
 
@@ -20,6 +22,12 @@ after a restart it resumes from the committed offsets. Stop with Ctrl+C (SIGINT)
   --to-topic <name>              Topic / event hub in the cloud (default: the in-house topic's name)
   --storage-account <name|url>   Storage account for values over ~900 KB (Entra ID, batches container)
   --storage-connection <conn>    The same with a connection string (only where shared-key access is allowed)
+  --api <url>                    The app's API: each new batch is registered there to the bridge's identity, and its
+                                 records get the batch's ingest token (ip-batch-token), so the batch belongs to that
+                                 identity. Records that carry a token already pass unchanged. Without --api batches
+                                 arrive unregistered and belong to nobody (only operators see them).
+  --api-scope <scope>            Entra ID scope of the app registration, api://<client id>/.default (default:
+                                 ${API_SCOPE_VARIABLE})
   --progress-seconds <n>         A progress and lag line every n seconds (default: 10)
 `;
 
@@ -42,6 +50,8 @@ export async function runBridgeCommand(argv: string[]): Promise<number> {
       'storage-account': { type: 'string' },
       'storage-connection': { type: 'string' },
       'progress-seconds': { type: 'string', default: '10' },
+      api: { type: 'string' },
+      'api-scope': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,6 +73,7 @@ export async function runBridgeCommand(argv: string[]): Promise<number> {
   }
   const credential = sharedCredential();
   const hubs = values['to-event-hubs'] ? eventHubsKafka(values['to-event-hubs'], credential, 'image-pipeline-bridge') : undefined;
+  const api = values.api ? apiClient(values.api, entraAuth(values['api-scope'] ?? process.env[API_SCOPE_VARIABLE], credential)) : undefined;
   const bridge = await startBridge({
     from: plainKafka(values.from!, 'image-pipeline-bridge'),
     to: hubs?.config ?? plainKafka(values.to!, 'image-pipeline-bridge'),
@@ -72,6 +83,7 @@ export async function runBridgeCommand(argv: string[]): Promise<number> {
     groupId: values.group,
     batches: batchesContainer({ account: values['storage-account'], connection: values['storage-connection'] }, credential),
     progressEveryMs: progressSeconds * 1000,
+    attribute: api && registeringAttribute((batchId, itemCount) => registerBatch(api, batchId, itemCount), log),
     log,
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

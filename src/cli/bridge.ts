@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerClient } from '@azure/storage-blob';
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type KafkaConfig } from 'kafkajs';
-import { BridgeStopError, forwardable, needsBlob, type Forward } from './bridge-record';
+import { BridgeStopError, forwardable, needsBlob, type Attribute, type Forward } from './bridge-record';
 import { RequestGroup } from './request-group';
 
 /** The privacy policy: batch images are deleted 7 days after upload, in-house copies included. */
@@ -19,6 +19,8 @@ export interface BridgeOptions {
   groupId: string;
   /** Where values too large for Event Hubs go; without it such a record stops the bridge (it waits in-house). */
   batches?: ContainerClient;
+  /** Registers each new batch to the bridge's identity and stamps its records with the ingest token (`--api`). */
+  attribute?: Attribute;
   progressEveryMs: number;
   log: (line: string) => void;
   /** Waits between attempts while the cloud is away: doubling from `initialMs` up to `maxMs`. */
@@ -228,10 +230,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       try {
         for (const record of batch.messages) {
           const position = `${topic} partition ${batch.partition} offset ${record.offset}`;
-          // Only a value that goes to blob storage needs the network (and retries); the rest is forwarded as it is.
-          const forward = needsBlob(record)
-            ? await persist(`storing the value of ${position} in blob storage`, () => forwardable(record, position, options.batches), heartbeat, live)
-            : await forwardable(record, position, options.batches);
+          // Only a value that goes to blob storage, or a batch to register, needs the network (and retries).
+          const forward =
+            needsBlob(record) || options.attribute
+              ? await persist(`preparing ${position} (blob storage, batch registration)`, () => forwardable(record, position, options.batches, options.attribute), heartbeat, live)
+              : await forwardable(record, position, options.batches);
           if (!forward) return;
           if ('skip' in forward) {
             totals.skipped++;

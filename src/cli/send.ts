@@ -18,6 +18,11 @@ export interface SendOptions {
   topic: string;
   batchId?: string;
   callbackUrl?: string;
+  /**
+   * Registers the batch (PUT /api/batches/{id}) once the files are checked, before any record leaves, and returns its
+   * ingest token, which every record carries. Without it the batch is sent unregistered and belongs to nobody.
+   */
+  register?: (batchId: string, itemCount: number) => Promise<string>;
   /** The `batches` container: files over the inline limit go there first; without it they are refused. */
   batches?: ContainerClient;
 }
@@ -51,6 +56,7 @@ export async function sendBatch(options: SendOptions, log: (line: string) => voi
         'Pass --storage-account (Entra ID) or --storage-connection to upload them to blob storage first, or use POST /api/batches.',
     );
   }
+  const batchToken = await options.register?.(batchId, files.length);
   const kafka = new Kafka({ ...options.kafka, logLevel: logLevel.ERROR });
   const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -61,7 +67,7 @@ export async function sendBatch(options: SendOptions, log: (line: string) => voi
     const group = new RequestGroup<OutgoingRecord>((record) => record.value.length);
     for (const [index, file] of files.entries()) {
       const bytes = await readFile(file);
-      const item = { batchId, index, count: files.length, fileName: basename(file), contentType: TYPES[extname(file).toLowerCase()], callbackUrl: options.callbackUrl };
+      const item = { batchId, index, count: files.length, fileName: basename(file), contentType: TYPES[extname(file).toLowerCase()], callbackUrl: options.callbackUrl, batchToken };
       let record: OutgoingRecord;
       if (bytes.length > MAX_INLINE_BYTES) {
         const blobName = itemBlobName(batchId, index);

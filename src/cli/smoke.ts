@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { apiClient, type ApiAuth } from './api-client';
 import { waitForSummary } from './wait';
 
 /**
@@ -12,8 +13,8 @@ import { waitForSummary } from './wait';
 export interface SmokeOptions {
   /** API base, e.g. https://<app>.azurewebsites.net/api */
   api: string;
-  /** Function key (sent as x-functions-key); not needed by the local host. */
-  code?: string;
+  /** How each call authenticates: an Entra ID token for the app in Azure (--api-scope), nothing for the local host. */
+  auth: ApiAuth;
   /** How long each step may take, in seconds. */
   timeoutSeconds: number;
   log: (line: string) => void;
@@ -65,14 +66,14 @@ function canonical(value: unknown): string {
 }
 
 export async function runSmoke(options: SmokeOptions): Promise<void> {
-  const api = options.api.replace(/\/+$/, '');
-  const headers: Record<string, string> = options.code ? { 'x-functions-key': options.code } : {};
+  const client = apiClient(options.api, options.auth);
+  const api = client.base;
   const timeout = () => AbortSignal.timeout(options.timeoutSeconds * 1000);
 
   async function call(step: string, url: string, init: RequestInit = {}): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) }, signal: timeout() });
+      response = await fetch(url, { ...init, headers: { ...(await options.auth()), ...(init.headers as Record<string, string>) }, signal: timeout() });
     } catch (error) {
       throw new SmokeFailure(step, `${init.method ?? 'GET'} ${url} failed: ${(error as Error).message}`);
     }
@@ -153,7 +154,7 @@ export async function runSmoke(options: SmokeOptions): Promise<void> {
   step = 'batch summary';
   let completed: Json;
   try {
-    completed = (await waitForSummary({ api, batchId: String(accepted.id), itemCount: batch.length, code: options.code, timeoutSeconds: options.timeoutSeconds })) as Json;
+    completed = (await waitForSummary({ api: client, batchId: String(accepted.id), itemCount: batch.length, timeoutSeconds: options.timeoutSeconds })) as Json;
   } catch (error) {
     throw new SmokeFailure(step, (error as Error).message);
   }

@@ -4,7 +4,8 @@ import { isAllowedHostEntry } from './callback-address';
 /**
  * Every app setting the code reads, in one place: the README table, local.settings.sample.json and the
  * Bicep consistency test are all checked against this list.
- * `scope: 'azure'` settings are set by the Bicep; `scope: 'local'` ones only mean something to the local host.
+ * `scope: 'azure'` settings are set by the Bicep; `scope: 'local'` ones only mean something to the local host;
+ * `scope: 'platform'` ones are injected by App Service and must never be set by us (the Bicep test checks it does not).
  */
 export const APP_SETTINGS = {
   AzureWebJobsStorage: { scope: 'azure', description: 'Storage for uploads, derivatives and the Functions host: a connection string, or identity-based via AzureWebJobsStorage__accountName / __blobServiceUri + __credential + __clientId. Unset locally: embedded Azurite.' },
@@ -26,13 +27,18 @@ export const APP_SETTINGS = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: { scope: 'azure', description: 'Application Insights: the app exports its traces, metrics and logs there with OpenTelemetry (and the Functions host its own telemetry). Unset: no Azure Monitor export.' },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { scope: 'azure', description: 'Authorization=AAD (with ClientId=...): telemetry is sent with the managed identity (Entra ID), as the resource takes no keys.' },
   RETENTION_DAYS: { scope: 'azure', description: 'Days an image and its personal metadata are kept: every blob of it is deleted and its documents de-identified before then. At most 7 (the privacy policy); shorter is allowed, longer is refused at start-up. Backups are pruned to it too (image-pipeline backup --prune).', default: '7' },
+  AUTH_MODE: { scope: 'azure', description: 'Who the caller is: easyauth (the X-MS-CLIENT-PRINCIPAL header App Service Authentication injects, trusted only where WEBSITE_AUTH_ENABLED says it is on) or open (everyone is one local user with every role; the local host\'s default, never for a reachable deployment).', default: 'easyauth' },
+  WEBSITE_AUTH_ENABLED: { scope: 'platform', description: 'Set by App Service itself (read-only) when App Service Authentication is on. Never set it yourself: it is what tells the app that the X-MS-CLIENT-PRINCIPAL header comes from Easy Auth and not from a client.' },
+  OWNER_HASH_SALT: { scope: 'azure', description: 'Secret (at least 32 characters) that salts the owner hash in de-identified analytics facts (HMAC-SHA256 of the owner\'s object id), so analysts can count per user without knowing who. Keep it fixed: a new salt gives everyone new hashes. Unset: a random salt per process.' },
+  UPLOAD_RATE_PER_MINUTE: { scope: 'azure', description: 'Upload requests (POST /api/images, POST /api/batches, PUT /api/batches/{id}) one user may make per minute; 0 turns the limit off.', default: '60' },
+  UPLOAD_BYTES_PER_DAY: { scope: 'azure', description: 'Image bytes one user may upload per UTC day (single images and web batches); 0 turns the quota off.', default: '10737418240' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
   BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
   REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { scope: 'local', description: 'OTLP/HTTP endpoint (e.g. http://localhost:4318) the local host (or func start without Application Insights) exports traces and metrics to; unset: no export.' },
-} as const satisfies Record<string, { scope: 'azure' | 'local'; description: string; default?: string }>;
+} as const satisfies Record<string, { scope: 'azure' | 'local' | 'platform'; description: string; default?: string }>;
 
 export type AppSetting = keyof typeof APP_SETTINGS;
 export type Env = Record<string, string | undefined>;
@@ -69,6 +75,22 @@ export interface Config {
   /** Unset: exports go to the analytics container of `storage`. */
   analyticsStorage?: Connection;
   duplicateHashDistance: number;
+  auth: {
+    mode: AuthMode;
+    /**
+     * Whether something in front of the app replaces any client-supplied X-MS-CLIENT-PRINCIPAL: App Service
+     * Authentication (WEBSITE_AUTH_ENABLED, set by the platform), or the local host standing in for it.
+     */
+    principalHeaderTrusted: boolean;
+  };
+  /** Unset: src/lib/auth/owner-hash.ts salts with a random value of this process. */
+  ownerHashSalt?: string;
+  uploadLimits: {
+    /** 0: no limit. */
+    requestsPerMinute: number;
+    /** 0: no quota. */
+    bytesPerDay: number;
+  };
   local: {
     port: number;
     storagePath?: string;
@@ -80,6 +102,9 @@ export interface Config {
 
 /** The privacy policy: no image or personal metadata is kept longer than this (README "Privacy"). */
 export const MAX_RETENTION_DAYS = 7;
+
+export const AUTH_MODES = ['easyauth', 'open'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -219,6 +244,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS) {
     throw new ConfigError(`RETENTION_DAYS must be a whole number of days from 1 to ${MAX_RETENTION_DAYS} (the privacy policy keeps images and their personal metadata at most ${MAX_RETENTION_DAYS} days), got "${setting(env, 'RETENTION_DAYS')}"`);
   }
+  const authMode = setting(env, 'AUTH_MODE');
+  if (!AUTH_MODES.includes(authMode as AuthMode)) throw new ConfigError(`AUTH_MODE must be "easyauth" or "open", got "${authMode}"`);
+  const ownerHashSalt = setting(env, 'OWNER_HASH_SALT');
+  if (ownerHashSalt !== undefined && ownerHashSalt.length < 32) {
+    throw new ConfigError(`OWNER_HASH_SALT must be at least 32 characters, got ${ownerHashSalt.length}`);
+  }
   return {
     storage,
     cosmos,
@@ -238,6 +269,16 @@ export function loadConfig(env: Env = process.env): Config {
     analyticsStorage,
     // 4 = MAX_DUPLICATE_DISTANCE of images/near-duplicates.ts (a layer above this one; test/unit/config.test.ts ties them).
     duplicateHashDistance: integer(env, 'DUPLICATE_HASH_DISTANCE', 0, 4),
+    auth: {
+      mode: authMode as AuthMode,
+      // App Service writes "True"; the value is the platform's, never an app setting of ours.
+      principalHeaderTrusted: setting(env, 'WEBSITE_AUTH_ENABLED')?.toLowerCase() === 'true',
+    },
+    ownerHashSalt,
+    uploadLimits: {
+      requestsPerMinute: integer(env, 'UPLOAD_RATE_PER_MINUTE', 0, 1_000_000),
+      bytesPerDay: integer(env, 'UPLOAD_BYTES_PER_DAY', 0, 2 ** 50),
+    },
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),

@@ -25,6 +25,8 @@ export const COSMOS_CONTAINERS = {
   facts: { id: 'facts', partitionKeyPath: '/day', holdsPersonalData: false },
   /** Counters per day and per batch and day that GET /api/stats reads instead of scanning (analytics/counters.ts). */
   stats: { id: 'stats', partitionKeyPath: '/id', holdsPersonalData: false },
+  /** Per-user usage counters behind the upload limits (src/lib/limits), under the owner hash; a two-day TTL in Azure. */
+  usage: { id: 'usage', partitionKeyPath: '/id', holdsPersonalData: false },
 } as const;
 
 /**

@@ -6,6 +6,8 @@
 export const PROBLEM_TYPES = {
   // One per status, for problems without a more specific type.
   'bad-request': { status: 400, title: 'Bad Request', when: 'the request is wrong in a way no more specific type names' },
+  'unauthorized': { status: 401, title: 'Unauthorized', when: 'no signed-in user or token: sign in (a browser) or send an Entra ID access token for the app (`Authorization: Bearer`)' },
+  'forbidden': { status: 403, title: 'Forbidden', when: 'the caller\'s app roles do not allow this route (an `analyst` uploading, an `uploader` retrying a batch); never for someone else\'s image or batch, which is `404`' },
   'not-found': { status: 404, title: 'Not Found', when: 'no such endpoint, image, batch, derivative or web file' },
   'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'the path exists but not for this method (`Allow` lists those it has)' },
   'request-timeout': { status: 408, title: 'Request Timeout', when: 'the headers or the body stopped arriving (a `Content-Length` longer than the body sent)' },
@@ -14,6 +16,7 @@ export const PROBLEM_TYPES = {
   'content-too-large': { status: 413, title: 'Content Too Large', when: 'the request body is over the limit' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type', when: 'the `Content-Type` is not one the endpoint takes' },
   'unprocessable-content': { status: 422, title: 'Unprocessable Content', when: 'well-formed, but the content cannot be used' },
+  'too-many-requests': { status: 429, title: 'Too Many Requests', when: 'a limit was reached: retry after `Retry-After` seconds' },
   'header-fields-too-large': { status: 431, title: 'Request Header Fields Too Large', when: 'the request headers are over 16 KB' },
   'internal-error': { status: 500, title: 'Internal Server Error', when: 'a fault of ours; it is logged and the request can be retried' },
   'not-implemented': { status: 501, title: 'Not Implemented', when: 'an HTTP method the server does not know' },
@@ -38,6 +41,10 @@ export const PROBLEM_TYPES = {
   'derivative-not-ready': { status: 404, title: 'Derivative Not Ready', when: 'the image exists but has no such derivative (yet, or it failed): see `imageStatus`' },
   'dependency-unavailable': { status: 503, title: 'Dependency Unavailable', when: 'Cosmos DB or blob storage cannot be reached (or restarted empty and is being set up again): retry after `Retry-After` seconds' },
   'batch-stream-unavailable': { status: 503, title: 'Batch Stream Unavailable', when: 'batch uploads need a batch stream (`EVENTHUB_CONNECTION`)' },
+  'upload-rate-exceeded': { status: 429, title: 'Upload Rate Exceeded', when: 'more upload requests this minute than `UPLOAD_RATE_PER_MINUTE` allows one user: retry after `Retry-After` seconds' },
+  'upload-quota-exceeded': { status: 429, title: 'Upload Quota Exceeded', when: 'this upload would take the user past `UPLOAD_BYTES_PER_DAY` today (UTC): retry after `Retry-After` seconds, at midnight UTC' },
+  'batch-exists': { status: 409, title: 'Batch Exists', when: 'a batch id to register is taken (by another owner, with another item count, or by records sent without registering it)' },
+  'authentication-not-configured': { status: 503, title: 'Authentication Not Configured', when: '`AUTH_MODE=easyauth` but App Service Authentication is off (`WEBSITE_AUTH_ENABLED` is not set), so no caller can be trusted' },
 } as const satisfies Record<string, { status: number; title: string; when: string }>;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -47,8 +54,8 @@ export const PROBLEM_TYPE_PREFIX = 'urn:image-pipeline:problem:';
 export const problemTypeUri = (type: ProblemType) => `${PROBLEM_TYPE_PREFIX}${type}`;
 
 const GENERIC_TYPES: ProblemType[] = [
-  'bad-request', 'not-found', 'method-not-allowed', 'request-timeout', 'conflict', 'length-required', 'content-too-large',
-  'unsupported-media-type', 'unprocessable-content', 'header-fields-too-large', 'internal-error', 'not-implemented', 'service-unavailable',
+  'bad-request', 'unauthorized', 'forbidden', 'not-found', 'method-not-allowed', 'request-timeout', 'conflict', 'length-required', 'content-too-large',
+  'unsupported-media-type', 'unprocessable-content', 'too-many-requests', 'header-fields-too-large', 'internal-error', 'not-implemented', 'service-unavailable',
 ];
 const GENERIC_BY_STATUS = new Map(GENERIC_TYPES.map((type) => [PROBLEM_TYPES[type].status as number, type]));
 

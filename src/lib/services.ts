@@ -6,6 +6,8 @@ import { ConfigError, type Config, type Connection } from './config';
 import type { ImageEngine } from './images/engine';
 import { ENGINES } from './images/engines';
 import type { ImageLimits } from './images/validate';
+import { CosmosUsageCounters } from './limits/cosmos-usage-counters';
+import type { UsageCounters } from './limits/usage-counters';
 import { ANALYTICS_CONTAINER, BLOB_CONTAINERS } from './names';
 import { cosmosClient, createMissingContainers, openContainers } from './results/cosmos';
 import { CosmosImageResults } from './results/cosmos-image-results';
@@ -27,6 +29,8 @@ export interface Services {
   analytics: AnalyticsStore;
   /** Where the Parquet exports go: the analytics container. */
   exports: ExportTarget;
+  /** Per-user counters behind the upload rate limit and quota. */
+  usage: UsageCounters;
   engine: ImageEngine;
   limits: ImageLimits;
   /** Where POST /api/batches publishes records: Event Hubs when configured; the local host sets its own stream. */
@@ -91,6 +95,7 @@ export async function createServices(config: Config): Promise<Services> {
     batches: new CosmosBatchStore(cosmos),
     analytics: new CosmosAnalyticsStore(cosmos.facts, cosmos.stats),
     exports: blobExportTarget(analyticsBlobs, ANALYTICS_CONTAINER),
+    usage: new CosmosUsageCounters(cosmos.usage),
     engine: ENGINES[config.imageEngine],
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
     batchStream: config.eventHub && eventHubBatchStream(config.eventHub, config.eventHubName),

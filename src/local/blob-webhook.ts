@@ -24,6 +24,7 @@ const UPLOADS_SUBJECT = `/blobServices/default/containers/${BLOB_CONTAINERS.uplo
 export function blobWebhookRoute(log: Logger): Route {
   return {
     name: 'blobExtensionWebhook',
+    system: true,
     method: 'POST',
     route: BLOB_WEBHOOK.path,
     handler: async (request: ApiRequest, services: Services): Promise<ApiResponse> => {

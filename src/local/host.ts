@@ -14,7 +14,8 @@ import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
 import { blobWebhookRoute } from './blob-webhook';
 import { startCosmosStandIn, type CosmosStandIn } from './cosmos-standin';
-import { createApiServer } from './http-server';
+import { applyLocalSession, LOCAL_PEOPLE, localSignIn, localSignInAsset, localSignOut, SIGN_IN_ASSETS } from './dev-sign-in';
+import { createApiServer, type LocalPage } from './http-server';
 import { startJobTimers } from './job-timers';
 import { writeLocalHostFile } from './local-host-file';
 import { startBatchPipeline } from './orchestration-host';
@@ -50,7 +51,11 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
   const stops: Array<() => Promise<void>> = [];
   const notes: string[] = [];
   try {
-    let config: Config = loadConfig(env);
+    // As open as Core Tools unless told otherwise: AUTH_MODE=easyauth enforces what Azure enforces.
+    let config: Config = loadConfig(env.AUTH_MODE?.trim() ? env : { ...env, AUTH_MODE: 'open' });
+    const easyAuth = config.auth.mode === 'easyauth';
+    // With AUTH_MODE=easyauth this host is the Easy Auth in front of the app: it decides what X-MS-CLIENT-PRINCIPAL says.
+    if (easyAuth) config = { ...config, auth: { ...config.auth, principalHeaderTrusted: true } };
     // Telemetry first, so every span and metric of the start-up and after is exported; nothing without an endpoint.
     if (config.telemetry.otlpEndpoint) {
       const telemetry = startOtlpTelemetry(config.telemetry.otlpEndpoint);
@@ -124,9 +129,18 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     stops.unshift(timers.stop);
     notes.push(`Maintenance jobs: ${jobs.map((job) => job.name).join(', ')}; batch receive timeout ${timeoutSeconds} s (BATCH_RECEIVE_TIMEOUT), retention ${config.retentionDays} days (RETENTION_DAYS)`);
 
-    const server = createApiServer([...ROUTES, ...WEB_ROUTES, blobWebhookRoute(log)], (route, request) => handle(route, request, services, log, () => batches.orchestrations), {
-      bodyTimeoutMs: config.local.requestBodyTimeoutMs,
-    });
+    const localPages: LocalPage[] = easyAuth
+      ? [
+          { path: '/.auth/login/aad', methods: ['GET', 'POST'], handler: localSignIn },
+          { path: '/.auth/logout', methods: ['GET'], handler: localSignOut },
+          ...SIGN_IN_ASSETS.map((file): LocalPage => ({ path: `/.auth/login/${file}`, methods: ['GET'], handler: localSignInAsset(file) })),
+        ]
+      : [];
+    const dispatch = (route: Parameters<typeof handle>[0], request: Parameters<typeof handle>[1]) => {
+      if (easyAuth) applyLocalSession(request.headers);
+      return handle(route, request, services, log, () => batches.orchestrations);
+    };
+    const server = createApiServer([...ROUTES, ...WEB_ROUTES, blobWebhookRoute(log)], dispatch, { bodyTimeoutMs: config.local.requestBodyTimeoutMs, localPages });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.local.port, '127.0.0.1', resolve);
@@ -144,6 +158,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     const removeFile = writeLocalHostFile(port, { pid: process.pid, apiUrl, settings: settingsOf(config) });
     stops.push(async () => removeFile());
     notes.push(`Blob extension webhook (Event Grid events, image-pipeline replay-deadletter): POST ${apiUrl.replace('/api', '')}${BLOB_WEBHOOK.path}?functionName=${BLOB_WEBHOOK.processUpload}`);
+    const origin = `http://localhost:${port}`;
+    notes.unshift(
+      easyAuth
+        ? `Sign-in: AUTH_MODE=easyauth, the access rules as in Azure: requests need X-MS-CLIENT-PRINCIPAL (as Easy Auth injects it) or a session from the development sign-in page (local only): ${origin}/.auth/login/aad (${LOCAL_PEOPLE.map((p) => `${p.name}: ${p.roles.join(', ')}`).join('; ')})`
+        : 'Sign-in: none (AUTH_MODE=open): every request acts as one local user with every role (uploader, analyst, operator); AUTH_MODE=easyauth enforces the access rules as Azure does',
+    );
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
     notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
     return {

@@ -7,9 +7,17 @@ import { problem, ProblemError, toProblem, type ProblemType } from '../lib/probl
 
 export type Dispatch = (route: Route, request: ApiRequest) => Promise<ApiResponse>;
 
+/** A page of the local host itself, outside /api (the development sign-in): never part of the app in Azure. */
+export interface LocalPage {
+  path: string;
+  methods: Array<'GET' | 'POST'>;
+  handler: (request: ApiRequest) => Promise<ApiResponse>;
+}
+
 export interface ApiServerOptions {
   /** A request whose body stops arriving for this long (a Content-Length longer than the body) is answered 408. */
   bodyTimeoutMs: number;
+  localPages?: LocalPage[];
 }
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -143,10 +151,19 @@ function watchBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number,
  */
 export function createApiServer(routes: Route[], dispatch: Dispatch, options: ApiServerOptions): Server {
   const compiled = routes.map((route) => ({ route, match: matcher(route.route) }));
-  const allowed = (methods: Array<Route['method']>) => [...new Set(methods.flatMap(httpMethods)), 'OPTIONS'].join(', ');
+  const allowed = (methods: Array<Route['method'] | LocalPage['methods'][number]>) => [...new Set(methods.flatMap(httpMethods)), 'OPTIONS'].join(', ');
 
-  function route(req: IncomingMessage, url: URL): ApiResponse | { route: Route; request: ApiRequest } {
+  function route(req: IncomingMessage, url: URL): ApiResponse | { route: Route; request: ApiRequest } | { page: LocalPage; request: ApiRequest } {
     const path = url.pathname;
+    const page = options.localPages?.find((p) => p.path === path);
+    if (page) {
+      const allow = allowed(page.methods);
+      if (req.method === 'OPTIONS') return { status: 204, headers: { allow } };
+      if (!page.methods.includes((req.method === 'HEAD' ? 'GET' : req.method) as LocalPage['methods'][number])) {
+        return problemResponse(problem('method-not-allowed', `${req.method} is not allowed on ${path}.`), path, { allow });
+      }
+      return { page, request: toApiRequest(req, url, {}) };
+    }
     if (path === '/') {
       // Nothing lives at the root locally: send people to the web app.
       if (req.method === 'GET' || req.method === 'HEAD') return { status: 302, headers: { location: '/api/web/', 'cache-control': 'no-store' } };
@@ -177,8 +194,8 @@ export function createApiServer(routes: Route[], dispatch: Dispatch, options: Ap
       const url = requestUrl(req);
       const next = route(req, url);
       if ('status' in next) return respond(next);
-      dispatch(next.route, next.request).then(respond, (error: Error) => {
-        respond(problemResponse(problem('internal-error', error.message), url.pathname));
+      ('page' in next ? next.page.handler(next.request) : dispatch(next.route, next.request)).then(respond, (error: Error) => {
+        respond(problemResponse(error instanceof ProblemError ? error : problem('internal-error', error.message), url.pathname));
       });
     } catch (error) {
       const known = error instanceof ProblemError ? error : problem('internal-error', (error as Error).message);

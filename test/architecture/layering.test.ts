@@ -17,9 +17,11 @@ const RANKS: Record<string, number> = {
   batch: 4,
   processing: 4,
   analytics: 3.5, // facts, aggregates, exports: built from results/ and images/, recorded by processing/ and orchestration/
+  limits: 4, // per-user upload limits and their counters
   results: 3,
   storage: 3,
   images: 2,
+  auth: 2, // principals, roles, owner hash
   '.': 1, // base: config, problem, names, logger, hash, azure-credential
 };
 

@@ -173,11 +173,13 @@ describe('faults during item processing (activities, retried by the orchestrator
 
     w.faults.cosmos.heal();
     const request = { method: 'POST', url: `http://localhost/api/batches/${BATCH}/retry`, headers: new Headers(), params: { id: BATCH }, body: null };
-    const [response, concurrent] = await Promise.allSettled([retryBatch(request, w.services, () => w.engine.starter), retryBatch(request, w.services, () => w.engine.starter)]);
+    const operator = { principal: { id: 'operator-1', name: 'Olga', roles: ['operator' as const] }, everyOwner: true };
+    const retry = () => retryBatch(request, w.services, () => w.engine.starter, operator);
+    const [response, concurrent] = await Promise.allSettled([retry(), retry()]);
     // Of two retries at once, one goes through; the other is told the batch is no longer ended.
     expect(concurrent).toMatchObject({ status: 'rejected', reason: { status: 409 } });
     if (response.status !== 'fulfilled') throw response.reason;
-    await expect(retryBatch(request, w.services, () => w.engine.starter)).rejects.toMatchObject({ status: 409, detail: `Batch ${BATCH} is processing; only an ended batch (completed, incomplete or failed) can be retried.` });
+    await expect(retry()).rejects.toMatchObject({ status: 409, detail: `Batch ${BATCH} is processing; only an ended batch (completed, incomplete or failed) can be retried.` });
     expect(response.value.status).toBe(202);
     expect(JSON.parse(String(response.value.body))).toMatchObject({ status: 'processing', retries: 1, instanceId: `${BATCH}:retry:1` });
     const retried = await w.ended(`${BATCH}:retry:1`);

@@ -5,6 +5,7 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecord, headersAsBytes, type OutgoingRecord } from '../../src/lib/batch/record';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
+import { apiClient, registerBatch } from '../../src/cli/api-client';
 import { collectFiles, sendBatch } from '../../src/cli/send';
 import { mixedBatch } from './batch-images';
 import { startBatchHost, waitForBatch } from './host';
@@ -63,18 +64,24 @@ describe.skipIf(skip)('batches over Kafka (librdkafka mock cluster) into the loc
     expect(letter).toMatchObject({ key: 'x', headers: { 'ip-version': '1' }, value: Buffer.from('?').toString('base64'), reason: expect.stringContaining('cannot be placed') });
   });
 
-  it('the CLI sends a folder as a batch, and refuses large files without --storage-connection', async () => {
+  it('the CLI sends a folder as a batch (registered first with --api), and refuses large files without --storage-connection, before registering', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'batch-cli-'));
     try {
       const { files } = await mixedBatch(4);
       await Promise.all(files.map((f, i) => writeFile(join(folder, `${String(i).padStart(2, '0')}-${f.name}`), f.bytes)));
       expect((await collectFiles([folder])).length).toBe(7);
-      const sent = await sendBatch({ paths: [folder], kafka: { clientId: 'cli-test', brokers: [cluster.brokers] }, topic: TOPIC }, () => undefined);
+      const registered: string[] = [];
+      const register = (id: string, count: number) => (registered.push(id), registerBatch(apiClient(host.apiUrl, async () => ({})), id, count));
+      const sent = await sendBatch({ paths: [folder], kafka: { clientId: 'cli-test', brokers: [cluster.brokers] }, topic: TOPIC, register }, () => undefined);
       const batch = await waitForBatch(`${host.apiUrl}/batches/${sent.batchId}`);
       expect(batch.summary!.counts).toEqual({ succeeded: 4, failed: 3, pending: 0 });
+      // Registered to the local host's one user (AUTH_MODE=open), and every record carried the token, or it would not have joined.
+      expect(batch).toMatchObject({ owner: 'local-user', received: 7 });
+      expect(registered).toEqual([sent.batchId]);
 
       await writeFile(join(folder, 'huge.bin'), Buffer.alloc(1024 * 1024));
-      await expect(sendBatch({ paths: [folder], kafka: { clientId: 'cli-test', brokers: [cluster.brokers] }, topic: TOPIC }, () => undefined)).rejects.toThrow(/--storage-connection/);
+      await expect(sendBatch({ paths: [folder], kafka: { clientId: 'cli-test', brokers: [cluster.brokers] }, topic: TOPIC, register }, () => undefined)).rejects.toThrow(/--storage-connection/);
+      expect(registered).toHaveLength(1);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

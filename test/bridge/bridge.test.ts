@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Producer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, registerBatch } from '../../src/cli/api-client';
 import { startBridge, type Bridge } from '../../src/cli/bridge';
+import { registeringAttribute } from '../../src/cli/bridge-record';
 import { BLOB_REF_CONTENT_TYPE, buildRecord, headersAsBytes, MAX_INLINE_BYTES, type OutgoingRecord } from '../../src/lib/batch/record';
 import { largePng, mixedBatch, type TestFile } from '../batch/batch-images';
 import { hasKcat, startMockCluster, type MockCluster } from '../batch/kafka-mock';
@@ -164,6 +166,40 @@ describe.skipIf(skip)('bridge: in-house Kafka -> cloud Kafka (two librdkafka moc
     expect(bridgeLog.some((l) => /skipped .*partition \d+ offset \d+: a \d+-byte value, too large for Event Hubs, in a record that belongs to no batch/.test(l))).toBe(true);
     expect(bridge.totals()).toMatchObject({ forwarded: 10, viaBlob: 1, skipped: 1 });
     expect(await uncommitted(admin, 'bridge', IN_HOUSE_TOPIC)).toMatchObject({ lag: 0 });
+  });
+
+  it('with --api, registers each new batch to its own identity and stamps the records; a record with its own token passes as it is', async () => {
+    const topic = 'in-house-attributed';
+    const { files } = await mixedBatch(2);
+    // An in-house producer that registered its batch itself (the local host is AUTH_MODE=open: its one user).
+    const api = apiClient(host.apiUrl, async () => ({}));
+    const ownToken = await registerBatch(api, 'bridge-batch-own', 2);
+    const own = records('bridge-batch-own', files.slice(0, 2)).map((r) => ({ ...r, headers: { ...r.headers, 'ip-batch-token': ownToken } }));
+    await produce(topic, [...records('bridge-batch-6', files.slice(0, 2)), ...own]);
+    const log: string[] = [];
+    const registered: string[] = [];
+    const attributing = await startBridge({
+      from: { clientId: 'bridge-test', brokers: [inHouse.brokers] },
+      to: { clientId: 'bridge-test', brokers: [cloud.brokers] },
+      toDescription: 'cloud mock',
+      topic,
+      toTopic: CLOUD_TOPIC,
+      groupId: 'bridge-attributed',
+      progressEveryMs: 60_000,
+      attribute: registeringAttribute((batchId, count) => (registered.push(batchId), registerBatch(api, batchId, count)), (line) => log.push(line)),
+      log: (line) => log.push(line),
+    });
+    try {
+      for (const batchId of ['bridge-batch-6', 'bridge-batch-own']) {
+        expect(await waitForBatch(`${host.apiUrl}/batches/${batchId}`)).toMatchObject({ status: 'completed', owner: 'local-user', received: 2 });
+      }
+    } finally {
+      await attributing.stop();
+    }
+    // Registered once, although two records came; the batch that had its token was left alone.
+    expect(registered).toEqual(['bridge-batch-6']);
+    // An unattributing bridge's batch belongs to nobody.
+    expect(await batchView('bridge-batch-1')).toMatchObject({ owner: 'unattributed' });
   });
 
   it('keeps records in-house while the cloud is away mid-batch (a produce in flight), then delivers each item once', async () => {

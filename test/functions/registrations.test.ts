@@ -17,8 +17,11 @@ beforeAll(async () => {
   [azurite, cosmos, extension] = await Promise.all([startAzurite(), startCosmosStandIn(), startFakeDurableExtension()]);
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.COSMOS_CONNECTION = cosmos.connectionString;
+  // What App Service sets when its authentication is on (the Bicep turns it on); AUTH_MODE defaults to easyauth.
+  process.env.WEBSITE_AUTH_ENABLED = 'True';
   functions = await import('@azure/functions');
   await import('../../src/functions/http.js');
+  await import('../../src/functions/web.js');
   await import('../../src/functions/process-upload.js');
   await import('../../src/functions/ingest.js');
   await import('../../src/functions/maintenance.js');
@@ -66,10 +69,12 @@ type HttpResult = { status: number; headers: Record<string, string>; body: strin
 const call = (registration: Registration, ...args: unknown[]) => registration.handler(...args) as Promise<HttpResult>;
 
 describe('Azure registrations (src/functions)', () => {
-  it('declare the HTTP routes with function-level keys', () => {
-    expect(trigger('uploadImage')).toMatchObject({ type: 'httpTrigger', route: 'images', methods: ['POST'], authLevel: 'function' });
-    expect(trigger('getImage')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}', methods: ['GET', 'HEAD'], authLevel: 'function' });
+  it('declare the HTTP routes anonymous at the Functions level: Easy Auth in front authenticates, the app authorises', () => {
+    expect(trigger('uploadImage')).toMatchObject({ type: 'httpTrigger', route: 'images', methods: ['POST'], authLevel: 'anonymous' });
+    expect(trigger('getImage')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
     expect(trigger('getImageDerivative')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}/{derivative}', methods: ['GET', 'HEAD'] });
+    expect(trigger('registerBatch')).toMatchObject({ type: 'httpTrigger', route: 'batches/{id}', methods: ['PUT'], authLevel: 'anonymous' });
+    expect(trigger('whoAmI')).toMatchObject({ type: 'httpTrigger', route: 'me', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
   });
 
   it('declare the blob trigger on uploads with the Event Grid source Flex Consumption needs', () => {
@@ -86,8 +91,10 @@ describe('Azure registrations (src/functions)', () => {
   it('declare one maintenance timer every minute with the Durable client, and the retry route with the client too', () => {
     expect(trigger('maintenance')).toMatchObject({ type: 'timerTrigger', schedule: '0 * * * * *' });
     expect(durableClientBinding('maintenance')).toBeDefined();
-    expect(trigger('retryBatch')).toMatchObject({ type: 'httpTrigger', route: 'batches/{id}/retry', methods: ['POST'], authLevel: 'function' });
+    expect(trigger('retryBatch')).toMatchObject({ type: 'httpTrigger', route: 'batches/{id}/retry', methods: ['POST'], authLevel: 'anonymous' });
     expect(durableClientBinding('retryBatch')).toBeDefined();
+    expect(trigger('sweepBatches')).toMatchObject({ type: 'httpTrigger', route: 'batch-sweep', methods: ['POST'] });
+    expect(durableClientBinding('sweepBatches')).toBeDefined();
     expect(trigger('listBatches')).toMatchObject({ type: 'httpTrigger', route: 'batches', methods: ['GET', 'HEAD'] });
     expect(durableClientBinding('getBatch')).toBeUndefined();
   });
@@ -107,14 +114,23 @@ describe('Azure registrations (src/functions)', () => {
     expect(messagesAt(invocation.lines, 'information')).toContain('ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches');
   });
 
-  it('run an upload end to end through the registered handlers, as the worker would call them', async () => {
+  it('run an upload end to end through the registered handlers, as the worker would call them, for the principal Easy Auth injected', async () => {
     const image = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ff8800' } }).jpeg().toBuffer();
+    // As Easy Auth writes it after validating a token (base64 JSON of the token's claims).
+    const claims = [
+      { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: '5a1e0000-0000-4000-8000-0000000000a1' },
+      { typ: 'name', val: 'Alice' },
+      { typ: 'roles', val: 'uploader' },
+    ];
+    const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims })).toString('base64');
     const upload = new functions.HttpRequest({
       method: 'POST',
       url: 'https://app.example.net/api/images',
-      headers: { 'content-type': 'image/jpeg', 'content-length': String(image.length) },
+      headers: { 'content-type': 'image/jpeg', 'content-length': String(image.length), 'x-ms-client-principal': principal },
       body: { bytes: image },
     });
+    const anonymous = new functions.HttpRequest({ method: 'GET', url: 'https://app.example.net/api/images' });
+    expect((await call(registrations.get('listImages')!, anonymous, context('listImages'))).status).toBe(401);
     const accepted = await call(registrations.get('uploadImage')!, upload, context('uploadImage'));
     expect(accepted.status).toBe(202);
     const { id } = JSON.parse(accepted.body);
@@ -123,10 +139,15 @@ describe('Azure registrations (src/functions)', () => {
     const blobContext = context('processUpload', { name: id });
     await registrations.get('processUpload')!.handler(image, blobContext);
 
-    const read = new functions.HttpRequest({ method: 'GET', url: `https://app.example.net/api/images/${id}`, params: { id } });
+    const read = new functions.HttpRequest({ method: 'GET', url: `https://app.example.net/api/images/${id}`, params: { id }, headers: { 'x-ms-client-principal': principal } });
     const result = await call(registrations.get('getImage')!, read, context('getImage'));
     expect(result.status).toBe(200);
-    expect(JSON.parse(result.body)).toMatchObject({ id, status: 'succeeded', metadata: { width: 300, height: 200 }, analysis: { meanColour: '#ff8800' } });
+    expect(JSON.parse(result.body)).toMatchObject({ id, owner: claims[0]!.val, status: 'succeeded', metadata: { width: 300, height: 200 }, analysis: { meanColour: '#ff8800' } });
+
+    // A page without a session: sent to Easy Auth's sign-in, back to the page afterwards.
+    const page = new functions.HttpRequest({ method: 'GET', url: 'https://app.example.net/api/web/upload.html', params: { file: 'upload.html' } });
+    const redirect = await call(registrations.get('webFile')!, page, context('webFile'));
+    expect([redirect.status, redirect.headers.location]).toEqual([302, '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fweb%2Fupload.html']);
   });
 
   it('log a failed image on the invocation context and return normally', async () => {

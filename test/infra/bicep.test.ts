@@ -41,6 +41,8 @@ const HOST_ONLY_SETTINGS = new Set([
   // The Functions host's switch for one function: off in the standby region (failover.sh turns them on there).
   'AzureWebJobs.ingestBatchRecords.Disabled',
   'AzureWebJobs.maintenance.Disabled',
+  // Easy Auth's sign-in uses the app's managed identity as a federated credential of the app registration
+  'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID',
 ]);
 
 // The code's names (src/lib/names.ts), in the shape the Bicep declares them.
@@ -150,6 +152,11 @@ describe('app settings match src/lib/config.ts APP_SETTINGS', () => {
     const local = names.filter((n) => localSettings.includes(n.split('__')[0]!));
     expect(local, `local-only settings must not be deployed: ${local.join(', ')}`).toEqual([]);
     for (const hostOnly of HOST_ONLY_SETTINGS) expect(names, `host-only allow-list entry ${hostOnly}`).toContain(hostOnly);
+    // What the platform injects is never set by us: WEBSITE_AUTH_ENABLED set by hand would make a forged
+    // X-MS-CLIENT-PRINCIPAL believed without Easy Auth in front.
+    const platform = Object.entries(APP_SETTINGS).filter(([, s]) => s.scope === 'platform').map(([name]) => name);
+    expect(platform).toContain('WEBSITE_AUTH_ENABLED');
+    expect(names.filter((n) => platform.includes(n.split('__')[0]!))).toEqual([]);
     expect(new Set(names).size, 'duplicate app setting').toBe(names.length);
   });
 
@@ -228,6 +235,7 @@ describe('resource names match the code', () => {
       { name: 'facts', partitionKeyPath: '/day' },
       { name: 'images', partitionKeyPath: '/partitionKey' },
       { name: 'stats', partitionKeyPath: '/id' },
+      { name: 'usage', partitionKeyPath: '/id' },
     ]);
   });
 

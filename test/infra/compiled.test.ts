@@ -12,6 +12,8 @@ import { MAX_RETENTION_DAYS } from '../../src/lib/config.js';
 import { BLOB_CONTAINERS } from '../../src/lib/names.js';
 
 const DEPLOYER = 'aaaaaaaa-0000-4000-8000-000000000001';
+const AUTH_CLIENT = 'cccccccc-0000-4000-8000-00000000c11e';
+const SNAPSHOT_TENANT = '00000000-0000-0000-0000-00000000b002';
 // Role definition ids (Azure built-in roles, from Azure's documentation)
 const STORAGE_BLOB_DATA_CONTRIBUTOR = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
 
@@ -36,7 +38,7 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
   beforeAll(async () => {
     await bicep('--version'); // restores the CLI if needed, once, before the parallel runs
     const dir = workDir();
-    const devValues = { environmentName: "'ci-dev'", location: "'westeurope'", principalId: `'${DEPLOYER}'`, createBlobEventSubscription: 'true' };
+    const devValues = { environmentName: "'ci-dev'", location: "'westeurope'", principalId: `'${DEPLOYER}'`, createBlobEventSubscription: 'true', authClientId: `'${AUTH_CLIENT}'` };
     [dev, prod, devServicePrincipal, failedOver, elsewhere] = await Promise.all([
       snapshot(dir, 'main.parameters.json', devValues),
       snapshot(dir, 'main.parameters.prod.json'),
@@ -304,5 +306,54 @@ describe.skipIf(Boolean(compilerSkipReason))('Bicep compiled by the Bicep CLI', 
       const backup = roleAssignments(failedOver).filter((a) => a.properties?.principalId === BACKUP_SERVER);
       expect(backup.map((a) => String(a.properties?.roleDefinitionId).split('/').at(-1))).toEqual([COSMOS_DATA_READER]);
     });
+  });
+
+  it('puts App Service Authentication with Entra ID in front of the app: API 401 without a token, pages through to the app, no secret', () => {
+    const [auth] = ofType(dev, 'Microsoft.Web/sites/config').filter((r) => r.name.endsWith('/authsettingsV2'));
+    expect(auth, 'authsettingsV2 with authClientId given').toBeDefined();
+    const props = auth!.properties!;
+    expect(props.platform).toEqual({ enabled: true });
+    expect(props.globalValidation).toEqual({
+      requireAuthentication: true,
+      unauthenticatedClientAction: 'Return401',
+      // Pages redirect to sign-in themselves; the blob extension's webhook has its own key and Event Grid no Entra token.
+      excludedPaths: ['/api/web', '/api/web/*', '/runtime/webhooks/blobs'],
+    });
+    expect(props.httpSettings).toEqual({ requireHttps: true });
+    expect(props.identityProviders.azureActiveDirectory).toEqual({
+      enabled: true,
+      registration: {
+        // The snapshot leaves environment() unevaluated: the cloud's login endpoint, then the deployment's tenant.
+        openIdIssuer: `[format('{0}{1}/v2.0', environment().authentication.loginEndpoint, '${SNAPSHOT_TENANT}')]`,
+        clientId: AUTH_CLIENT,
+        clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID',
+      },
+      validation: { allowedAudiences: [AUTH_CLIENT, `api://${AUTH_CLIENT}`] },
+    });
+    expect(props.login).toEqual({ tokenStore: { enabled: false } });
+
+    const [settings] = ofType(dev, 'Microsoft.Web/sites/config').filter((r) => r.name.endsWith('/appsettings'));
+    const values = settings!.properties!;
+    expect(values.AUTH_MODE).toBe('easyauth');
+    expect(values).not.toHaveProperty('WEBSITE_AUTH_ENABLED');
+    // The federated credential is the app's own user-assigned identity, the one every identity-based connection uses.
+    expect(values.OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID).toBe(values.AZURE_CLIENT_ID);
+    expect(values.OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID).toMatch(/userAssignedIdentities/);
+    expect(values).toMatchObject({ UPLOAD_RATE_PER_MINUTE: '60', UPLOAD_BYTES_PER_DAY: '10737418240' });
+    expect(values.OWNER_HASH_SALT).toBeTruthy();
+  });
+
+  it('without an app registration there is no Easy Auth, and the app still trusts nobody (AUTH_MODE=easyauth)', () => {
+    expect(ofType(prod, 'Microsoft.Web/sites/config').filter((r) => r.name.endsWith('/authsettingsV2'))).toEqual([]);
+    const [settings] = ofType(prod, 'Microsoft.Web/sites/config').filter((r) => r.name.endsWith('/appsettings'));
+    expect(settings!.properties!.AUTH_MODE).toBe('easyauth');
+  });
+
+  it('keeps upload counters in their own Cosmos container, with a TTL and the smallest autoscale maximum', () => {
+    const containers = ofType(prod, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
+    const byName = new Map(containers.map((c) => [c.name.split('/').pop(), c.properties!]));
+    expect(byName.get('usage')).toMatchObject({ resource: { id: 'usage', partitionKey: { paths: ['/id'] }, defaultTtl: 172800 }, options: { autoscaleSettings: { maxThroughput: 1000 } } });
+    expect(byName.get('images')!.resource.defaultTtl).toBeNull();
+    expect(byName.get('images')!.options.autoscaleSettings.maxThroughput).toBe(4000);
   });
 });

@@ -110,7 +110,11 @@ add('a multipart body that stops half-way', () => request('POST', '/api/images',
 // --- Routes and methods ------------------------------------------------------------------------------------------
 const getRoutes = ['/api/images', '/api/images/some-id', '/api/images/some-id/thumbnail', '/api/batches/some-batch', '/api/batches/some-batch/items', '/api/web/index.html', '/api/web'];
 for (const path of getRoutes) {
-  for (const method of ['PUT', 'DELETE', 'PATCH']) add(`${method} ${path}`, () => request(method, path, ['Content-Length: 0']), 'method-not-allowed');
+  for (const method of ['PUT', 'DELETE', 'PATCH']) {
+    // PUT /api/batches/{id} registers a batch (below).
+    if (method === 'PUT' && path === '/api/batches/some-batch') continue;
+    add(`${method} ${path}`, () => request(method, path, ['Content-Length: 0']), 'method-not-allowed');
+  }
 }
 for (const path of getRoutes.slice(1)) add(`POST ${path}`, () => request('POST', path, ['Content-Length: 0']), 'method-not-allowed');
 add('GET /api/batches/{id}/retry (POST only)', () => request('GET', '/api/batches/b1/retry'), 'method-not-allowed');
@@ -236,6 +240,18 @@ for (const url of [
 ]) {
   add(`batch callbackUrl ${url}`, () => viaFetch('/api/batches', { method: 'POST', body: form([['a.png', state.png]], { callbackUrl: url }) }), 'callback-not-allowed');
 }
+
+// --- PUT /api/batches/{id} (registration) -------------------------------------------------------------------------
+const register = (id: string, body: string, contentType = 'application/json') => viaFetch(`/api/batches/${id}`, { method: 'PUT', body, headers: { 'content-type': contentType } });
+for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']) add(`registration as ${type}`, () => register('reg-1', '{"itemCount":1}', type), 'unsupported-media-type');
+for (const body of ['', 'not json', '[]', '{}', '{"itemCount":0}', '{"itemCount":10001}', '{"itemCount":1.5}', '{"itemCount":"2"}', '{"itemCount":1,"owner":"someone-else"}', '{"itemCount":1,"callbackUrl":7}']) {
+  add(`registration body ${body || '(empty)'}`, () => register('reg-1', body), 'bad-request');
+}
+add('registration of a batch id with a slash', () => register('a%2Fb', '{"itemCount":1}'), 'invalid-id');
+add('registration of batch id a_b', () => register('a_b', '{"itemCount":1}'), 'invalid-id');
+add('registration callbackUrl to the metadata service', () => register('reg-2', '{"itemCount":1,"callbackUrl":"http://169.254.169.254/"}'), 'callback-not-allowed');
+add('registration over 4096 bytes', () => register('reg-3', JSON.stringify({ itemCount: 1, callbackUrl: `https://example.com/${'x'.repeat(5000)}` })), 'content-too-large');
+add('registration of a taken batch id with another item count', () => register(state.batchId, '{"itemCount":3}'), 'batch-exists');
 
 describe('bad requests against the local host', () => {
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import { ENGINES } from '../../src/lib/images/engines';
 import { ANALYTICS_CONTAINER, BLOB_CONTAINERS } from '../../src/lib/names';
 import { MemoryAnalyticsStore } from '../../src/lib/analytics/memory-analytics-store';
 import { blobExportTarget } from '../../src/lib/analytics/blob-export-target';
+import { MemoryUsageCounters } from '../../src/lib/limits/memory-usage-counters';
 import { MemoryImageResults } from '../../src/lib/results/memory-image-results';
 import type { Services } from '../../src/lib/services';
 import { MemoryBlobStore } from '../../src/lib/storage/memory-blob-store';
@@ -28,6 +29,7 @@ export async function memoryServices() {
     batches: faults.cosmos.wrap(batches),
     analytics: faults.cosmos.wrap(analytics),
     exports: blobExportTarget(faults.storage.wrap(blobs), ANALYTICS_CONTAINER),
+    usage: faults.cosmos.wrap(new MemoryUsageCounters()),
     engine: ENGINES.sharp,
     limits: { maxBytes: config.maxUploadBytes, maxPixels: config.maxImagePixels },
   };

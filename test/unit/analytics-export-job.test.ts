@@ -55,7 +55,7 @@ describe('the daily analytics export job', () => {
     expect(isDue(job, new Date('2026-11-26T00:00:00Z'))).toBe(true);
     expect(isDue(job, new Date('2026-11-26T12:00:00Z'))).toBe(false);
 
-    const recorder = { analytics: services.analytics, duplicateDistance: 4 };
+    const recorder = { analytics: services.analytics, duplicateDistance: 4, ownerHashOf: () => null };
     await recordImageEnd(recorder, succeeded('a', '2026-11-24'));
     await recordImageEnd(recorder, succeeded('b', '2026-11-25'));
     const file = async (path: string) => (await memory.blobs.get(ANALYTICS_CONTAINER, path))?.bytes;

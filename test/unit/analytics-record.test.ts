@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { failureCategory } from '../../src/lib/analytics/failure-category';
 import { MemoryAnalyticsStore } from '../../src/lib/analytics/memory-analytics-store';
-import { recordBatchEnd, recordImageEnd } from '../../src/lib/analytics/record';
+import { createHmac } from 'node:crypto';
+import { recordBatchEnd, recordImageEnd, recorderOf } from '../../src/lib/analytics/record';
+import type { Services } from '../../src/lib/services';
 import { statsFrom } from '../../src/lib/analytics/stats';
 import { NEVER_RECEIVED } from '../../src/lib/batch/batch-document';
 import { validateImage } from '../../src/lib/images/validate';
@@ -20,7 +22,7 @@ function succeeded(id: string, hash: string, fields: Partial<ImageDocument> = {}
     ...fields,
   };
 }
-const recorder = (analytics: MemoryAnalyticsStore | ReturnType<Faults['wrap']>) => ({ analytics: analytics as MemoryAnalyticsStore, duplicateDistance: 4 });
+const recorder = (analytics: MemoryAnalyticsStore | ReturnType<Faults['wrap']>) => ({ analytics: analytics as MemoryAnalyticsStore, duplicateDistance: 4, ownerHashOf: () => null });
 const dayStats = async (store: MemoryAnalyticsStore) => statsFrom(await store.aggregates({ from: '2024-05-01', to: '2024-05-02' }));
 
 describe('recording ended images and batches', () => {
@@ -30,6 +32,16 @@ describe('recording ended images and batches', () => {
     const text = JSON.stringify(fact);
     for (const personal of ['me-at-home', 'Canon', 'EOS', '2024-04-30T09', 'f'.repeat(64), 'uploads']) expect(text).not.toContain(personal);
     expect(fact).toMatchObject({ day: '2024-05-01', status: 'succeeded', format: 'jpeg', megapixels: 3, duplicateGroup: 'img-1', duplicateOf: null });
+  });
+
+  it('keeps the owner as OWNER_HASH_SALT\'s HMAC of the object id, never the id; nobody\'s images have none', async () => {
+    const salt = 's'.repeat(32);
+    const owned = recorderOf({ analytics: new MemoryAnalyticsStore(), config: { duplicateHashDistance: 4, ownerHashSalt: salt } as Services['config'] });
+    const owner = '5b0c2f43-9d1e-4a8b-a7e2-3f6d8c1b9e70';
+    const fact = await recordImageEnd(owned, succeeded('img-1', '3c5a9f0e1b2d4c6a', { owner }));
+    expect(fact!.ownerHash).toBe(createHmac('sha256', Buffer.from(salt)).update(owner).digest('base64url'));
+    expect(JSON.stringify(fact)).not.toContain(owner);
+    expect((await recordImageEnd(owned, succeeded('img-2', '0f0f0f0f0f0f0f0f', { owner: 'unattributed' })))!.ownerHash).toBeNull();
   });
 
   it('counts an image once however often it is recorded, and moves it when a retry changes its outcome', async () => {

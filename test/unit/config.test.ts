@@ -36,6 +36,10 @@ describe('loadConfig', () => {
       retentionDays: 7,
       analyticsStorage: undefined,
       duplicateHashDistance: 4,
+      // Fail-safe: the header is believed only where App Service says its authentication is on.
+      auth: { mode: 'easyauth', principalHeaderTrusted: false },
+      ownerHashSalt: undefined,
+      uploadLimits: { requestsPerMinute: 60, bytesPerDay: 10 * 1024 ** 3 },
       local: { port: 7071, storagePath: undefined, blobWatchIntervalMs: 300, kafkaBrokers: undefined, requestBodyTimeoutMs: 30_000 },
     });
   });
@@ -71,6 +75,11 @@ describe('loadConfig', () => {
       CONTINUATION_TOKEN_KEY: 'k'.repeat(32),
       REQUEST_BODY_TIMEOUT_MS: '500',
       RETENTION_DAYS: '3',
+      AUTH_MODE: 'open',
+      WEBSITE_AUTH_ENABLED: 'True',
+      OWNER_HASH_SALT: 's'.repeat(32),
+      UPLOAD_RATE_PER_MINUTE: '0',
+      UPLOAD_BYTES_PER_DAY: '1000',
     });
     expect(config).toMatchObject({
       cosmosDatabase: 'db',
@@ -84,8 +93,14 @@ describe('loadConfig', () => {
       callbackAllowedHosts: ['hooks.corp.example', '10.0.0.0/8', '::1'],
       continuationTokenKey: 'k'.repeat(32),
       batchReceiveTimeoutSeconds: 5,
+      auth: { mode: 'open', principalHeaderTrusted: true },
+      ownerHashSalt: 's'.repeat(32),
+      uploadLimits: { requestsPerMinute: 0, bytesPerDay: 1000 },
       local: { port: 0, storagePath: '/tmp/blobs', blobWatchIntervalMs: 50, requestBodyTimeoutMs: 500 },
     });
+    // App Service writes "True"; anything else is not it.
+    expect(loadConfig({ WEBSITE_AUTH_ENABLED: 'true' }).auth.principalHeaderTrusted).toBe(true);
+    expect(loadConfig({ WEBSITE_AUTH_ENABLED: 'False' }).auth.principalHeaderTrusted).toBe(false);
   });
 
   describe('connections', () => {
@@ -156,6 +171,9 @@ describe('loadConfig', () => {
       [{ RETENTION_DAYS: '30' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "30"'],
       [{ RETENTION_DAYS: '0' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "0"'],
       [{ RETENTION_DAYS: '6.5' }, 'RETENTION_DAYS must be a whole number of days from 1 to 7 (the privacy policy keeps images and their personal metadata at most 7 days), got "6.5"'],
+      [{ AUTH_MODE: 'none' }, 'AUTH_MODE must be "easyauth" or "open", got "none"'],
+      [{ OWNER_HASH_SALT: 'short' }, 'OWNER_HASH_SALT must be at least 32 characters, got 5'],
+      [{ UPLOAD_RATE_PER_MINUTE: '-1' }, 'UPLOAD_RATE_PER_MINUTE must be an integer from 0 to 1000000, got "-1"'],
     ])('%o', (env, message) => {
       expect(configError(env).message).toBe(message);
     });
@@ -165,8 +183,10 @@ describe('loadConfig', () => {
 describe('local.settings.sample.json', () => {
   const sample = JSON.parse(readFileSync(path.join(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
 
-  it('holds every app setting and nothing else but FUNCTIONS_WORKER_RUNTIME', () => {
-    expect(Object.keys(sample.Values).sort()).toEqual([...Object.keys(APP_SETTINGS), 'FUNCTIONS_WORKER_RUNTIME'].sort());
+  it('holds every app setting and nothing else but FUNCTIONS_WORKER_RUNTIME (never one the platform injects)', () => {
+    const ours = Object.entries(APP_SETTINGS).filter(([, s]) => s.scope !== 'platform').map(([name]) => name);
+    expect(Object.keys(sample.Values).sort()).toEqual([...ours, 'FUNCTIONS_WORKER_RUNTIME'].sort());
+    expect(sample.Values.AUTH_MODE, 'func start has no Easy Auth in front').toBe('open');
     expect(sample.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
   });
 

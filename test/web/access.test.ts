@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Request } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { sampleImage } from '../support/images';
 import { browserSkipReason, launchChromium, lowContrast, newPage, screenshot, startWebHost, unnamedControls, VIEWPORTS, type WebHost } from './browser';
 
@@ -9,7 +9,6 @@ declare const document: {
   documentElement: { scrollWidth: number };
 };
 declare const window: { innerWidth: number };
-declare const sessionStorage: { getItem(key: string): string | null };
 declare function getComputedStyle(element: unknown): { outlineStyle: string };
 declare class DataTransfer {
   items: { add(file: File): void };
@@ -20,7 +19,7 @@ declare class File {
 
 if (browserSkipReason) console.warn(`test/web/access.test.ts: ${browserSkipReason}`);
 
-describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibility in Chromium', () => {
+describe.skipIf(Boolean(browserSkipReason))('web app: access and accessibility in Chromium', () => {
   let host: WebHost;
   let browser: Browser;
   let context: BrowserContext;
@@ -34,39 +33,28 @@ describe.skipIf(Boolean(browserSkipReason))('web app: access, keys and accessibi
     await host?.stop();
   });
 
-  it('takes a function key from #code= once, keeps it in the session and sends it as x-functions-key', async () => {
-    const page = await newPage(await browser.newContext(VIEWPORTS.desktop));
-    const apiCalls: Request[] = [];
-    page.on('request', (request) => {
-      if (request.url().includes('/api/images')) apiCalls.push(request);
-    });
-    await page.goto(`${host.webUrl}#code=test-key-123`);
-    await expect.poll(() => page.url()).toBe(`${host.webUrl}index.html`);
-    expect(await page.evaluate(() => sessionStorage.getItem('image-pipeline.functionKey'))).toBe('test-key-123');
-
-    await page.getByRole('link', { name: 'Upload', exact: true }).click();
-    await page.setInputFiles('#file', { name: 'keyed.png', mimeType: 'image/png', buffer: await sampleImage('png', 200, 150) });
-    const thumbnail = page.getByRole('img', { name: 'Thumbnail of keyed.png' });
-    await expect.poll(() => thumbnail.getAttribute('src'), { timeout: 30_000 }).toMatch(/^blob:/);
-    expect(apiCalls.length).toBeGreaterThanOrEqual(2); // the upload and the thumbnail
-    for (const call of apiCalls) {
-      expect(await call.headerValue('x-functions-key'), call.url()).toBe('test-key-123');
-      expect(call.url()).not.toContain('test-key-123');
-    }
+  it('shows who is signed in: with AUTH_MODE=open, the one local user, and no sign-out', async () => {
+    const page = await newPage(context);
+    await page.goto(`${host.webUrl}upload.html`);
+    const account = page.locator('.site-header .account');
+    await expect.poll(() => account.textContent()).toBe('Open mode: local user (every role)');
+    expect(await account.getByRole('link').count()).toBe(0);
     expect(page.problems).toEqual([]);
   });
 
-  it('explains a 401 from the Functions host (no or wrong key)', async () => {
-    const page = await newPage(context, [/status of 401/]);
+  it('explains a 401 (the session ended) and a 403 (no app role)', async () => {
+    const page = await newPage(context, [/status of 40[13]/]);
     await page.route('**/api/images?**', (route) => route.fulfill({ status: 401, body: '' }));
     await page.goto(`${host.webUrl}results.html`);
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/The API needs a function key: open this page once with #code=<function key>/);
+    expect(await alert.textContent()).toMatch(/You are not signed in, or your session has ended: reload the page to sign in again/);
+    // Later routes are tried first.
+    await page.route('**/api/images?**', (route) => route.fulfill({ status: 403, body: '' }));
     await page.goto(`${host.webUrl}upload.html`);
     await page.setInputFiles('#file', { name: 'x.png', mimeType: 'image/png', buffer: await sampleImage('png', 50, 50) });
     await page.getByRole('alert').waitFor();
-    expect(await page.getByRole('alert').textContent()).toMatch(/Not accepted: The API needs a function key/);
+    expect(await page.getByRole('alert').textContent()).toMatch(/Not accepted: Your account has no app role that allows this/);
   });
 
   it('polls GET /api/images/{id} when the upload answers 202 before processing ends', async () => {

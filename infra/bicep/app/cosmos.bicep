@@ -25,27 +25,44 @@ param allowedSubnetIds array = []
 // Container names and partition keys mirror the code; test/infra checks them. analyticalStorageTtl: -1 keeps items in
 // the analytical store indefinitely; null leaves it off. facts (de-identified, kept long term) is what analysts read.
 // images and batches hold personal fields until the retention sweep removes them, and an analytical store would keep
-// them after that (README "Privacy"): none there.
+// them after that (README "Privacy"): none there. defaultTtl null: items live until the app deletes them.
 var containers = [
   {
     name: 'images'
     partitionKeyPath: '/partitionKey'
     analyticalStorageTtl: null
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
   }
   {
     name: 'batches'
     partitionKeyPath: '/id'
     analyticalStorageTtl: null
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
   }
   {
     name: 'facts'
     partitionKeyPath: '/day'
     analyticalStorageTtl: -1
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
   }
   {
     name: 'stats'
     partitionKeyPath: '/id'
     analyticalStorageTtl: null // counters the API reads; nothing for analysts
+    defaultTtl: null
+    maxThroughput: autoscaleMaxThroughput
+  }
+  {
+    // per-user upload counters (src/lib/limits): deleted two days after their last change; the smallest autoscale
+    // maximum whatever the profile gives the others, since counters are tiny
+    name: 'usage'
+    partitionKeyPath: '/id'
+    analyticalStorageTtl: null
+    defaultTtl: 172800
+    maxThroughput: 1000
   }
 ]
 
@@ -126,10 +143,11 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           version: 2
         }
         analyticalStorageTtl: container.analyticalStorageTtl
+        defaultTtl: container.defaultTtl
       }
       options: {
         autoscaleSettings: {
-          maxThroughput: autoscaleMaxThroughput
+          maxThroughput: container.maxThroughput
         }
       }
     }

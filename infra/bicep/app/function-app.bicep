@@ -41,6 +41,12 @@ param batchReceiveTimeoutSeconds int
 param retentionDays int
 param analyticsBlobEndpoint string
 param duplicateHashDistance int
+@description('Application (client) id of the Entra ID app registration for sign-in; empty: no App Service Authentication, and the app serves nobody (AUTH_MODE=easyauth trusts no caller without it).')
+param authClientId string
+@secure()
+param ownerHashSalt string
+param uploadRatePerMinute int
+param uploadBytesPerDay int
 param virtualNetworkSubnetId string = ''
 
 // 'durable' is the per-function scaling group of all Durable Functions triggers (orchestration, activity, entity).
@@ -153,6 +159,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ANALYTICS_STORAGE__credential: 'managedidentity'
     ANALYTICS_STORAGE__clientId: identityClientId
     DUPLICATE_HASH_DISTANCE: string(duplicateHashDistance)
+    // Users: the principal App Service Authentication injects (believed only while WEBSITE_AUTH_ENABLED, which the
+    // platform sets, says it is on), the owner hash of analytics facts, per-user upload limits
+    AUTH_MODE: 'easyauth'
+    OWNER_HASH_SALT: ownerHashSalt
+    UPLOAD_RATE_PER_MINUTE: string(uploadRatePerMinute)
+    UPLOAD_BYTES_PER_DAY: string(uploadBytesPerDay)
+    // Easy Auth signs in with the app's managed identity as a federated credential of the app registration: no secret
+    OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
     // Host level: Entra-authenticated telemetry, default identity for DefaultAzureCredential
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
@@ -161,6 +175,59 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     'AzureWebJobs.ingestBatchRecords.Disabled': standby ? 'true' : 'false'
     'AzureWebJobs.maintenance.Disabled': standby ? 'true' : 'false'
   }
+}
+
+// App Service Authentication (Easy Auth) with Entra ID in front of the app. API requests without a valid session or
+// token are answered 401 by Easy Auth itself; the web pages (which hold no data) pass through unsigned, and the app
+// sends a browser that is not signed in to /.auth/login/aad, so it comes back to the page it asked for. The blob
+// extension's webhook (Event Grid's BlobCreated deliveries, which carry no Entra token) is protected by its system key.
+// Easy Auth replaces any X-MS-CLIENT-PRINCIPAL a client sends with the principal it validated: what the app authorises
+// by (src/lib/api/access.ts). The session cookie carries the sign-in; no provider tokens are kept (no token store).
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/api/web'
+        '/api/web/*'
+        '/runtime/webhooks/blobs'
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          clientId: authClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+        }
+        validation: {
+          // Tokens machine clients get for api://<client id>/.default, and the users' ID tokens
+          allowedAudiences: [
+            authClientId
+            'api://${authClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+  dependsOn: [
+    appSettings // the federated credential's setting must exist when Easy Auth starts
+  ]
 }
 
 output name string = functionApp.name

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deploy stages: provisions the profile (az deployment sub create), deploys the package to the function app (one
 # deploy to Flex Consumption), creates or updates the Event Grid subscription (postdeploy.sh), and writes deploy.env
-# (a dotenv artifact: the app's name, resource group and API base) for the smoke job.
+# (a dotenv artifact: the app's name, resource group, API base and the Entra ID scope of its API) for the smoke job.
 # Usage: infra/scripts/pipeline/deploy.sh dev|prod <package.zip>
 set -eu
 cd "$(dirname "$0")/../../.."
@@ -24,6 +24,7 @@ AZURE_STANDBY_FUNCTION_APP_NAME=$(output AZURE_STANDBY_FUNCTION_APP_NAME)
 AZURE_STANDBY_STORAGE_ACCOUNT_NAME=$(output AZURE_STANDBY_STORAGE_ACCOUNT_NAME)
 STANDBY_BLOB_SYSTEM_TOPIC_NAME=$(output STANDBY_BLOB_SYSTEM_TOPIC_NAME)
 STANDBY_PACKAGE="$package"
+IMAGE_PIPELINE_API_SCOPE=$(output IMAGE_PIPELINE_API_SCOPE)
 export AZURE_FUNCTION_APP_NAME AZURE_RESOURCE_GROUP AZURE_STORAGE_ACCOUNT_NAME BLOB_SYSTEM_TOPIC_NAME UPLOADS_CONTAINER_NAME DEAD_LETTER_CONTAINER_NAME
 export AZURE_STANDBY_FUNCTION_APP_NAME AZURE_STANDBY_STORAGE_ACCOUNT_NAME STANDBY_BLOB_SYSTEM_TOPIC_NAME STANDBY_PACKAGE
 
@@ -31,6 +32,6 @@ az functionapp deployment source config-zip --resource-group "$AZURE_RESOURCE_GR
   --src "$package" --output none
 sh infra/scripts/postdeploy.sh
 
-printf 'AZURE_FUNCTION_APP_NAME=%s\nAZURE_RESOURCE_GROUP=%s\nSERVICE_API_BASE_URL=%s\n' \
-  "$AZURE_FUNCTION_APP_NAME" "$AZURE_RESOURCE_GROUP" "$SERVICE_API_BASE_URL" >deploy.env
+printf 'AZURE_FUNCTION_APP_NAME=%s\nAZURE_RESOURCE_GROUP=%s\nSERVICE_API_BASE_URL=%s\nIMAGE_PIPELINE_API_SCOPE=%s\n' \
+  "$AZURE_FUNCTION_APP_NAME" "$AZURE_RESOURCE_GROUP" "$SERVICE_API_BASE_URL" "$IMAGE_PIPELINE_API_SCOPE" >deploy.env
 echo "deployed $package to $AZURE_FUNCTION_APP_NAME ($profile_name)"

@@ -1,13 +1,12 @@
 #!/bin/sh
 # smoke stage: runs `image-pipeline smoke` from the deployed package against the app deploy.sh reported (deploy.env),
-# with the app's default function key, read with the CI identity and never stored.
+# with an Entra ID token for the app's API, for the CI identity the job signed in as (azure-login.sh). That identity
+# needs the app role uploader on the app registration (infra/README.md "Sign-in with Entra ID").
 # Usage: infra/scripts/pipeline/smoke.sh <package.zip>
 set -eu
 package="${1:?usage: smoke.sh <package.zip>}"
-: "${AZURE_FUNCTION_APP_NAME:?AZURE_FUNCTION_APP_NAME is not set (deploy.env from the deploy job)}"
-: "${AZURE_RESOURCE_GROUP:?AZURE_RESOURCE_GROUP is not set (deploy.env from the deploy job)}"
 : "${SERVICE_API_BASE_URL:?SERVICE_API_BASE_URL is not set (deploy.env from the deploy job)}"
+: "${IMAGE_PIPELINE_API_SCOPE:?IMAGE_PIPELINE_API_SCOPE is not set (deploy.env from the deploy job; the deployment had no authClientId)}"
 app="$(mktemp -d)"
 unzip -q "$package" -d "$app"
-key=$(az functionapp keys list --resource-group "$AZURE_RESOURCE_GROUP" --name "$AZURE_FUNCTION_APP_NAME" --query functionKeys.default -o tsv)
-node "$app/dist/src/cli/main.js" smoke --api "$SERVICE_API_BASE_URL/api" --code "$key" --timeout 300
+node "$app/dist/src/cli/main.js" smoke --api "$SERVICE_API_BASE_URL/api" --api-scope "$IMAGE_PIPELINE_API_SCOPE" --timeout 300

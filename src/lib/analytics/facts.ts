@@ -54,6 +54,8 @@ export interface ImageFact {
   processingMs: number;
   /** Upload (createdAt) to the end of processing. */
   totalMs: number;
+  /** OWNER_HASH_SALT's HMAC of the owner's object id (src/lib/auth/owner-hash.ts): per-user counts without who; null when nobody owns it. */
+  ownerHash: string | null;
   recordedAt: string;
 }
 
@@ -83,6 +85,8 @@ export interface BatchFact {
   duplicateGroups: number;
   duplicateItems: number;
   retries: number;
+  /** As for images: the batch owner's hash, or null. */
+  ownerHash: string | null;
   recordedAt: string;
 }
 
@@ -97,7 +101,7 @@ const formatOfMime = (mime: string | undefined) => (Object.entries(MIME_TYPES).f
 const between = (from?: string, to?: string) => (from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null);
 
 /** The fact of an ended image, before its near-duplicate group is known. */
-export function imageFact(doc: ImageDocument, now = new Date()): ImageFact {
+export function imageFact(doc: ImageDocument, now = new Date(), ownerHash: string | null = null): ImageFact {
   if (doc.status !== 'succeeded' && doc.status !== 'failed') throw new Error(`image ${doc.id} has not ended (${doc.status})`);
   const { metadata: m, analysis: a } = doc;
   const hash = doc.status === 'succeeded' && isPerceptualHash(a?.perceptualHash) ? a.perceptualHash : null;
@@ -137,6 +141,7 @@ export function imageFact(doc: ImageDocument, now = new Date()): ImageFact {
     engine: doc.processing?.engine ?? 'unknown',
     processingMs: doc.processing?.durationMs ?? 0,
     totalMs: between(doc.createdAt, doc.processing?.finishedAt ?? doc.updatedAt) ?? 0,
+    ownerHash,
     recordedAt: now.toISOString(),
   };
 }
@@ -144,6 +149,7 @@ export function imageFact(doc: ImageDocument, now = new Date()): ImageFact {
 /** What a batch fact is made of: a batch document, read structurally so this layer needs no batch types. */
 export interface EndedBatch {
   id: string;
+  owner?: string;
   status: string;
   itemCount: number;
   createdAt: string;
@@ -159,7 +165,7 @@ export interface EndedBatch {
   };
 }
 
-export function batchFact(batch: EndedBatch, now = new Date()): BatchFact {
+export function batchFact(batch: EndedBatch, now = new Date(), ownerHash: string | null = null): BatchFact {
   if (batch.status !== 'completed' && batch.status !== 'incomplete' && batch.status !== 'failed') throw new Error(`batch ${batch.id} has not ended (${batch.status})`);
   const s = batch.summary;
   return {
@@ -183,6 +189,7 @@ export function batchFact(batch: EndedBatch, now = new Date()): BatchFact {
     duplicateGroups: s?.duplicateGroups.length ?? 0,
     duplicateItems: s?.duplicateGroups.reduce((sum, group) => sum + group.items.length, 0) ?? 0,
     retries: batch.retries ?? 0,
+    ownerHash,
     recordedAt: now.toISOString(),
   };
 }

@@ -45,6 +45,7 @@ export const IMAGE_COLUMNS: Column<ImageFact>[] = [
   { name: 'engine', type: 'STRING', required: true, doc: '`sharp` or `jimp`', value: (f) => f.engine },
   { name: 'processing_ms', type: 'DOUBLE', required: true, doc: 'time in processImage', value: (f) => f.processingMs },
   { name: 'total_ms', type: 'DOUBLE', required: true, doc: 'upload to end of processing', value: (f) => f.totalMs },
+  { name: 'owner_hash', type: 'STRING', doc: 'salted hash of the owner (OWNER_HASH_SALT): counts per user, never who; null when nobody owns it', value: (f) => f.ownerHash },
 ];
 
 export const BATCH_COLUMNS: Column<BatchFact>[] = [
@@ -66,4 +67,5 @@ export const BATCH_COLUMNS: Column<BatchFact>[] = [
   { name: 'duplicate_groups', type: 'INT32', required: true, doc: 'near-duplicate groups within the batch', value: (f) => f.duplicateGroups },
   { name: 'duplicate_items', type: 'INT32', required: true, doc: 'items in those groups', value: (f) => f.duplicateItems },
   { name: 'retries', type: 'INT32', required: true, doc: 'times the batch was retried', value: (f) => f.retries },
+  { name: 'owner_hash', type: 'STRING', doc: 'salted hash of the owner, as for images', value: (f) => f.ownerHash },
 ];

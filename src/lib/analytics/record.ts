@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ownerHash } from '../auth/owner-hash';
+import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import type { Services } from '../services';
 import { hammingDistance } from '../images/near-duplicates';
 import { isTerminal, type ImageDocument } from '../results/image-document';
@@ -10,6 +12,8 @@ export interface Recorder {
   analytics: AnalyticsStore;
   /** DUPLICATE_HASH_DISTANCE. */
   duplicateDistance: number;
+  /** The facts' owner hash of an owner's object id; null for nobody's (unattributed, or from before owners). */
+  ownerHashOf(owner: string | undefined): string | null;
 }
 
 /** Identifies a fact's content and counters: the same image recorded again has the same version. */
@@ -75,7 +79,7 @@ async function withDuplicateGroup(recorder: Recorder, fact: ImageFact): Promise<
 export async function recordImageEnd(recorder: Recorder, doc: ImageDocument, now = new Date()): Promise<ImageFact | undefined> {
   if (!isTerminal(doc.status)) return undefined;
   const store = recorder.analytics;
-  const base = imageFact(doc, now);
+  const base = imageFact(doc, now, recorder.ownerHashOf(doc.owner));
   const existing = (await store.getFact(base.id, base.day)) as (ImageFact & StoredFact) | undefined;
   // The same picture keeps the group it was given: images recorded since are not "earlier" than it.
   const fact =
@@ -91,7 +95,7 @@ export async function recordImageEnd(recorder: Recorder, doc: ImageDocument, now
 /** Records a batch that ended: its fact, and its status in the batch counts of its day. */
 export async function recordBatchEnd(recorder: Recorder, batch: EndedBatch, now = new Date()): Promise<BatchFact> {
   const store = recorder.analytics;
-  const fact = batchFact(batch, now);
+  const fact = batchFact(batch, now, recorder.ownerHashOf(batch.owner));
   const existing = await store.getFact(fact.id, fact.day);
   await countOnce(store, fact, existing, `b.${batch.id}`, batchCounters(fact), [{ kind: 'day', day: fact.day }]);
   return fact;
@@ -101,4 +105,5 @@ export async function recordBatchEnd(recorder: Recorder, batch: EndedBatch, now 
 export const recorderOf = (services: Pick<Services, 'analytics' | 'config'>): Recorder => ({
   analytics: services.analytics,
   duplicateDistance: services.config.duplicateHashDistance,
+  ownerHashOf: (owner) => (owner && owner !== UNATTRIBUTED_OWNER ? ownerHash(services.config, owner) : null),
 });

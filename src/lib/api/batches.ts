@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { ImageResult, imageView } from './image-view';
@@ -7,6 +7,7 @@ import { checkCallbackUrl, callbackPolicy } from '../callback-address';
 import { badRequest, notFound, problem } from '../problem';
 import { currentTraceContext } from '../tracing';
 import type { Services } from '../services';
+import { mayUse, ownerFilter, uploadLimits, type Caller } from './access';
 import { BATCH_STATUSES, hasEnded, newBatch, type BatchDocument, type BatchStatus } from '../batch/batch-document';
 import type { BatchFilter } from '../batch/batch-store';
 import { BATCH_ORCHESTRATOR, batchInput } from '../orchestration/batch-orchestrator';
@@ -26,15 +27,18 @@ type FormValue = ReturnType<FormData['get']>;
  * The callbackUrl field, refused (400) when it can never be called: not http(s), or its host is or resolves to an
  * address callbacks may not reach. A name that does not resolve now is left to the check made when the callback is sent.
  */
-async function callbackUrlOf(value: FormValue, services: Services): Promise<string | undefined> {
-  if (value === null || value === '') return undefined;
+export async function callbackUrlOf(value: FormValue | undefined, services: Services): Promise<string | undefined> {
+  if (value === null || value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.', 'invalid-form');
   const check = await checkCallbackUrl(value, callbackPolicy(services.config.callbackAllowedHosts));
   if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl is refused: ${check.reason}.`, 'callback-not-allowed');
   return new URL(value).toString();
 }
 
-const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, items: `${base}/batches/${id}/items` });
+export const links = (base: string, id: string) => ({ self: `${base}/batches/${id}`, items: `${base}/batches/${id}/items` });
+
+/** A registered batch's ingest token: what its records carry to prove they come from its owner. */
+export const newIngestToken = () => randomBytes(24).toString('base64url');
 
 export const BatchIdParam = z.string().regex(BATCH_ID_PATTERN).meta({ description: 'A batch id: 1-100 letters, digits or hyphens.' });
 const BatchLinks = z.strictObject({ self: z.url(), items: z.url() });
@@ -79,6 +83,7 @@ export const BatchInfo = z
       .strictObject({ configured: z.boolean(), delivered: z.boolean(), status: z.int().optional().meta({ description: 'The HTTP status the callback URL answered.' }) })
       .meta({ description: 'Whether the batch has a callback and how its call went. The URL itself is never returned: it may carry a secret token.' }),
     deidentifiedAt: timestamp.optional().meta({ description: 'Set when the retention sweep de-identified the batch (README "Privacy").' }),
+    owner: z.string().optional().meta({ description: 'Object id of the principal the batch belongs to; `unattributed` for records sent without registering it.' }),
     links: BatchLinks,
   })
   .meta({ id: 'BatchInfo' });
@@ -115,8 +120,9 @@ export const BatchRetryAccepted = z
  * POST /api/batches: multipart/form-data with any number of file fields (and an optional callbackUrl field).
  * Publishes one record per file to the batch stream, the same records a Kafka producer sends, so web and Kafka
  * batches take one path. Files over ~900 KB go to blob storage first and travel as references (Event Hubs' 1 MB cap).
+ * The batch is registered to the caller before its records leave, and they carry its ingest token.
  */
-export async function uploadBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function uploadBatch(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const stream = services.batchStream;
   if (!stream) throw problem('batch-stream-unavailable', 'Batch uploads need a batch stream: set EVENTHUB_CONNECTION.');
   const form = await readForm(request, services.limits.maxBytes);
@@ -124,15 +130,17 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
   if (!files.length) throw badRequest('Send at least one file field in the form.', 'invalid-form');
   if (files.length > MAX_BATCH_ITEMS) throw problem('too-many-files', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
   const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
+  await uploadLimits(services, caller).reserveBytes(files.reduce((sum, file) => sum + file.size, 0));
   const batchId = randomUUID();
+  const batchToken = newIngestToken();
   // The batch document exists before any record, so the Location answers at once.
-  await services.batches.ensure(newBatch(batchId, files.length, callbackUrl, new Date(), currentTraceContext()));
+  await services.batches.ensure({ ...newBatch(batchId, files.length, callbackUrl, new Date(), currentTraceContext()), owner: caller.principal.id, ingestToken: batchToken });
   for (let start = 0; start < files.length; start += PUBLISH_CHUNK) {
     const records: OutgoingRecord[] = await Promise.all(
       files.slice(start, start + PUBLISH_CHUNK).map(async (file, i) => {
         const index = start + i;
         const bytes = Buffer.from(await file.arrayBuffer());
-        const item = { batchId, index, count: files.length, fileName: file.name || undefined, contentType: file.type || undefined, callbackUrl };
+        const item = { batchId, index, count: files.length, fileName: file.name || undefined, contentType: file.type || undefined, callbackUrl, batchToken };
         if (bytes.length <= MAX_INLINE_BYTES) return buildRecord({ ...item, bytes });
         const blobName = itemBlobName(batchId, index);
         await services.blobs.put(BLOB_CONTAINERS.batches, blobName, bytes, { contentType: file.type || 'application/octet-stream' });
@@ -146,22 +154,23 @@ export async function uploadBatch(request: ApiRequest, services: Services): Prom
   return json(202, accepted, { location: `${base}/batches/${batchId}` });
 }
 
-async function findBatch(request: ApiRequest, services: Services): Promise<BatchDocument> {
+/** The batch, if the caller may see it: someone else's is answered exactly like an id nobody has. */
+async function findBatch(request: ApiRequest, services: Services, caller: Caller): Promise<BatchDocument> {
   const id = request.params.id ?? '';
   if (!BatchIdParam.safeParse(id).success) throw badRequest(`"${id}" is not a valid batch id: 1-100 letters, digits or hyphens.`, 'invalid-id');
   const batch = await services.batches.get(id);
-  if (!batch) throw notFound(`No batch with id "${id}".`);
+  if (!batch || !mayUse(caller, batch.owner)) throw notFound(`No batch with id "${id}".`);
   return batch;
 }
 
 const MAX_REJECTIONS_SHOWN = 100;
 
 /**
- * The public shape of a batch document: without storage internals, with links. The callback URL is never returned
- * (it may carry a secret token): only whether there is one and how its call went.
+ * The public shape of a batch document: without storage internals and its ingest token, with links. The callback URL
+ * is never returned (it may carry a secret token): only whether there is one and how its call went.
  */
-function batchView(batch: BatchDocument, base: string) {
-  const { type: _type, schemaVersion: _version, trace: _trace, callbackUrl, callback, ...rest } = batch;
+export function batchView(batch: BatchDocument, base: string) {
+  const { type: _type, schemaVersion: _version, trace: _trace, ingestToken: _token, callbackUrl, callback, ...rest } = batch;
   const configured = callbackUrl !== undefined || callback !== undefined;
   return {
     ...rest,
@@ -171,8 +180,8 @@ function batchView(batch: BatchDocument, base: string) {
 }
 
 /** GET /api/batches/{id}: progress from the item documents, and the summary once the batch is complete. */
-export async function getBatch(request: ApiRequest, services: Services): Promise<ApiResponse> {
-  const batch = await findBatch(request, services);
+export async function getBatch(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
+  const batch = await findBatch(request, services, caller);
   const store = services.batches;
   const [received, succeeded, failed, rejected] = await Promise.all([
     store.countItems(batch.id, batch.itemCount),
@@ -208,8 +217,8 @@ function readAfterIndex(services: Services, batchId: string, token: string | nul
 }
 
 /** GET /api/batches/{id}/items?limit=&continuationToken=: the items in index order, a page at a time. */
-export async function listBatchItems(request: ApiRequest, services: Services): Promise<ApiResponse> {
-  const batch = await findBatch(request, services);
+export async function listBatchItems(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
+  const batch = await findBatch(request, services, caller);
   const query = readQuery(ListBatchItemsQuery, new URL(request.url));
   const limit = query.limit === undefined ? DEFAULT_PAGE : Number(query.limit);
   const after = readAfterIndex(services, batch.id, query.continuationToken ?? null);
@@ -235,14 +244,16 @@ export const ListBatchesQuery = z.object({
 
 /**
  * GET /api/batches?status=&updatedBefore=&limit=&continuationToken=: batches by last change, oldest first, so
- * operators find the ones that stopped moving (status=receiving or processing with an old updatedBefore).
+ * operators find the ones that stopped moving (status=receiving or processing with an old updatedBefore). The caller's
+ * own batches, or every owner's for an operator.
  */
-export async function listBatches(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function listBatches(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const url = new URL(request.url);
   const query = readQuery(ListBatchesQuery, url, { strict: true, blankIsAbsent: true });
-  const filter: BatchFilter = { status: query.status, updatedBefore: toIsoBound(query.updatedBefore) };
+  const filter: BatchFilter = { status: query.status, updatedBefore: toIsoBound(query.updatedBefore), owner: ownerFilter(caller) };
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  const tokens = continuationTokens(services.config, 'batches', [filter.status, filter.updatedBefore]);
+  // The owner is part of the token's scope: one caller's token does not page through another's listing.
+  const tokens = continuationTokens(services.config, 'batches', [filter.status, filter.updatedBefore, filter.owner]);
   const continuationToken = tokens.decode(query.continuationToken ?? null);
   const page = await resumable(continuationToken, () => services.batches.list(filter, { limit, continuationToken }));
   const base = apiBase(request);
@@ -260,8 +271,8 @@ export async function listBatches(request: ApiRequest, services: Services): Prom
  * processed anew, succeeded items stay, and the batch ends with a new summary. The instance id is deterministic
  * (`<id>:retry:<n>`), and only one of concurrent retries moves the batch on; the others answer 409.
  */
-export async function retryBatch(request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter): Promise<ApiResponse> {
-  const batch = await findBatch(request, services);
+export async function retryBatch(request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter, caller: Caller): Promise<ApiResponse> {
+  const batch = await findBatch(request, services, caller);
   const conflict = (detail: string) => problem('batch-not-retryable', detail);
   if (!hasEnded(batch.status)) throw conflict(`Batch ${batch.id} is ${batch.status}; only an ended batch (completed, incomplete or failed) can be retried.`);
   const retries = (batch.retries ?? 0) + 1;

@@ -58,6 +58,7 @@ export const ImageResult = z
     createdAt: timestamp,
     updatedAt: timestamp,
     deidentifiedAt: timestamp.optional().meta({ description: 'Set when the retention sweep removed its blobs and personal fields (README "Privacy").' }),
+    owner: z.string().optional().meta({ description: 'Object id of the principal it belongs to (a batch item: the batch owner); `unattributed` for blobs other clients wrote.' }),
     links: z.strictObject({ self: z.url() }),
   })
   .meta({ id: 'ImageResult', description: 'An image and its processing result.' });

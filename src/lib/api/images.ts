@@ -11,6 +11,7 @@ import { badRequest, notFound, problem } from '../problem';
 import { currentTraceContext } from '../tracing';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
+import { mayUse, uploadLimits, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
 import { readQuery } from './query';
@@ -44,11 +45,15 @@ async function waitForResult(services: Services, doc: ImageDocument, seconds: nu
   return current;
 }
 
-/** POST /api/images: validate, store the original, create the queued result; optionally wait for processing. */
-export async function uploadImage(request: ApiRequest, services: Services): Promise<ApiResponse> {
+/**
+ * POST /api/images: validate, take the bytes from the caller's daily quota, store the original, create the queued
+ * result owned by the caller; optionally wait for processing.
+ */
+export async function uploadImage(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const wait = waitSeconds(request);
   const upload = await readUpload(request, services.limits.maxBytes);
   const image = validateImage(upload.bytes, services.limits, upload.declaredType);
+  await uploadLimits(services, caller).reserveBytes(upload.bytes.length);
   const id = randomUUID();
   const source = {
     container: BLOB_CONTAINERS.uploads,
@@ -60,7 +65,7 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
     uploadedAt: new Date().toISOString(),
   };
   // The result exists before the blob, so the trigger always finds it and a GET never sees an unknown id.
-  const queued = queuedImage({ id, partitionKey: id, source });
+  const queued = queuedImage({ id, partitionKey: id, owner: caller.principal.id, source });
   await services.images.create(queued);
   try {
     await services.blobs.put(BLOB_CONTAINERS.uploads, id, upload.bytes, { contentType: image.mimeType, metadata: uploadMetadata(source, currentTraceContext()) });
@@ -78,28 +83,29 @@ export async function uploadImage(request: ApiRequest, services: Services): Prom
   return json(isTerminal(result.status) ? 200 : 202, imageView(result, base), { location });
 }
 
-export async function findImage(request: ApiRequest, services: Services): Promise<ImageDocument> {
+/** The image, if the caller may see it: someone else's is answered exactly like an id nobody has, so ids reveal nothing. */
+export async function findImage(request: ApiRequest, services: Services, caller: Caller): Promise<ImageDocument> {
   const id = request.params.id ?? '';
   if (!ImageIdParam.safeParse(id).success) throw badRequest(`"${id}" is not a valid image id: 1-128 letters, digits, hyphens or underscores.`, 'invalid-id');
   // Single uploads are their own partition: a point read. Batch items are found by id across partitions.
   const doc = (await services.images.get(id, id)) ?? (await services.images.find(id));
-  if (!doc) throw notFound(`No image with id "${id}".`);
+  if (!doc || !mayUse(caller, doc.owner)) throw notFound(`No image with id "${id}".`);
   return doc;
 }
 
 /** GET /api/images/{id}: status and result. */
-export async function getImage(request: ApiRequest, services: Services): Promise<ApiResponse> {
-  return json(200, imageView(await findImage(request, services), apiBase(request)));
+export async function getImage(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
+  return json(200, imageView(await findImage(request, services, caller), apiBase(request)));
 }
 
 
 /** GET /api/images/{id}/{derivative}: the derivative's bytes (thumbnail, preview). */
-export async function getDerivative(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function getDerivative(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const requested = request.params.derivative ?? '';
   const derivative = DerivativeParam.safeParse(requested);
   if (!derivative.success) throw notFound(`No derivative "${requested}"; there are ${Object.keys(DERIVATIVE_SIZES).join(' and ')}.`);
   const name = derivative.data;
-  const doc = await findImage(request, services);
+  const doc = await findImage(request, services, caller);
   const expired = () => problem('derivative-expired', `The ${name} of image "${doc.id}" was deleted: images are kept at most ${services.config.retentionDays} days (RETENTION_DAYS).`);
   if (doc.deidentifiedAt !== undefined) throw expired();
   const stored = doc.derivatives?.[name];

@@ -4,6 +4,7 @@ import { BATCH_ID_PATTERN } from '../batch/record';
 import { badRequest } from '../problem';
 import type { ImageFilter } from '../results/result-store';
 import type { Services } from '../services';
+import { ownerFilter, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { ImageResult, imageView } from './image-view';
 import { continuationTokens, pageLinks, resumable } from './paging';
@@ -40,16 +41,18 @@ export const ImagePage = z
 
 /**
  * GET /api/images: processed and pending images, newest first, filtered by status, format, creation time and
- * batch, a page at a time (limit up to 100; follow `continuationToken` / `links.next`).
+ * batch, a page at a time (limit up to 100; follow `continuationToken` / `links.next`): the caller's own, or every
+ * owner's for an operator.
  */
-export async function listImages(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function listImages(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const url = new URL(request.url);
   const query = readQuery(ListImagesQuery, url, { strict: true, blankIsAbsent: true });
   const [from, to] = [toIsoBound(query.from), toIsoBound(query.to)];
   if (from && to && from >= to) throw badRequest(`from (${from}) must be before to (${to}).`, 'invalid-query');
-  const filter: ImageFilter = { status: query.status, format: query.format?.toLowerCase(), from, to, batchId: query.batch };
+  const filter: ImageFilter = { status: query.status, format: query.format?.toLowerCase(), from, to, batchId: query.batch, owner: ownerFilter(caller) };
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  const tokens = continuationTokens(services.config, 'images', [filter.status, filter.format, filter.from, filter.to, filter.batchId]);
+  // The owner is part of the token's scope: one caller's token does not page through another's listing.
+  const tokens = continuationTokens(services.config, 'images', [filter.status, filter.format, filter.from, filter.to, filter.batchId, filter.owner]);
   const continuationToken = tokens.decode(query.continuationToken ?? null);
   const page = await resumable(continuationToken, () => services.images.list(filter, { limit, continuationToken }));
   const base = apiBase(request);

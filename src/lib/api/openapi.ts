@@ -8,6 +8,9 @@ import { ImageResult } from './image-view';
 import { DerivativeParam, ImageIdParam, MAX_WAIT_SECONDS, UploadImageQuery } from './images';
 import { ImagePage, ListImagesQuery } from './list-images';
 import { MAX_BATCH_UPLOAD_BYTES } from './read-form';
+import { Me } from './me';
+import { BatchRegistration, RegisteredBatch } from './register-batch';
+import { SweepOutcome } from './batch-sweep';
 import { SimilarImages, similarQuery } from './similar';
 import { StatsResult, statsQuery } from './stats';
 import { CONTENT_TYPES } from './static-files';
@@ -21,7 +24,7 @@ import { CONTENT_TYPES } from './static-files';
 export interface RouteDoc {
   summary: string;
   description?: string;
-  tag: 'images' | 'batches' | 'statistics' | 'web app';
+  tag: 'images' | 'batches' | 'statistics' | 'users' | 'operations' | 'web app';
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: { description: string; content: Record<string, z.ZodType> };
@@ -29,8 +32,10 @@ export interface RouteDoc {
   responses: Record<number, { description: string; content?: Record<string, z.ZodType>; headers?: Record<string, string> }>;
   /** The problem types the route answers with, besides those every route may answer with (COMMON_PROBLEMS). */
   problems: ProblemType[];
-  /** Anonymous in Azure (the web app's files and this document); every other route needs a function key. */
-  anonymous?: true;
+  /** A web page: a browser that is not signed in is redirected to sign in (302) rather than answered 401. */
+  page?: true;
+  /** An upload: it counts against the caller's upload rate and quota (429). */
+  upload?: true;
 }
 
 // The registry registers named components through zod's `.openapi()`, which this adds.
@@ -40,7 +45,10 @@ const binary = (description: string) => z.custom<Uint8Array>().meta({ type: 'str
 const location = 'The absolute URL of the resource, on the host and port the request was made to.';
 
 /** Problems of the front end and the handler wrapper (src/lib/api/routes.ts), on any route. */
-const COMMON_PROBLEMS: ProblemType[] = ['malformed-request', 'internal-error', 'dependency-unavailable'];
+const COMMON_PROBLEMS: ProblemType[] = ['malformed-request', 'internal-error', 'dependency-unavailable', 'authentication-not-configured'];
+/** Problems of the access rules (src/lib/api/access.ts): every route but the pages, which redirect to sign in. */
+const ACCESS_PROBLEMS: ProblemType[] = ['unauthorized', 'forbidden'];
+const UPLOAD_PROBLEMS: ProblemType[] = ['upload-rate-exceeded', 'upload-quota-exceeded'];
 const BODY_PROBLEMS: ProblemType[] = ['length-required', 'content-too-large', 'unsupported-media-type', 'request-timeout'];
 
 export const Problem = z
@@ -73,6 +81,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       202: { description: 'Accepted and queued: poll `Location` (or `links.self`).', content: { 'application/json': ImageResult }, headers: { location } },
     },
     problems: ['invalid-query', 'invalid-form', 'empty-image', 'image-too-large', 'unsupported-image-type', 'unreadable-image-header', 'too-many-pixels', 'truncated-image', ...BODY_PROBLEMS],
+    upload: true,
   },
   listImages: {
     tag: 'images',
@@ -120,6 +129,21 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     },
     responses: { 202: { description: 'Accepted: follow `Location` for progress.', content: { 'application/json': BatchAccepted }, headers: { location } } },
     problems: ['invalid-form', 'too-many-files', 'callback-not-allowed', 'batch-stream-unavailable', ...BODY_PROBLEMS],
+    upload: true,
+  },
+  registerBatch: {
+    tag: 'batches',
+    summary: 'Register a batch before sending its records through Kafka',
+    description:
+      'Kafka records cannot say who sent them: register the batch id first. The answer holds the ingest token; records carrying it in the `ip-batch-token` header join the batch and belong to the caller, records without it are refused. The same registration again by the same owner answers 200 with the same token.',
+    params: z.object({ id: BatchIdParam }),
+    body: { description: 'The registration.', content: { 'application/json': BatchRegistration } },
+    responses: {
+      201: { description: 'Registered.', content: { 'application/json': RegisteredBatch }, headers: { location } },
+      200: { description: 'Registered before, by the caller, with the same item count.', content: { 'application/json': RegisteredBatch }, headers: { location } },
+    },
+    problems: ['invalid-id', 'bad-request', 'callback-not-allowed', 'batch-exists', ...BODY_PROBLEMS],
+    upload: true,
   },
   listBatches: {
     tag: 'batches',
@@ -160,16 +184,29 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     responses: { 200: { description: 'The statistics.', content: { 'application/json': StatsResult } } },
     problems: ['invalid-query'],
   },
+  sweepBatches: {
+    tag: 'operations',
+    summary: 'Run the batch sweep now',
+    description: 'What the maintenance timer does every minute: closes batches whose receive window ran out, starts or fails batches stuck in processing.',
+    responses: { 200: { description: 'What the sweep did.', content: { 'application/json': SweepOutcome } } },
+    problems: [],
+  },
+  whoAmI: {
+    tag: 'users',
+    summary: 'Who the app takes the caller to be',
+    responses: { 200: { description: 'The signed-in principal.', content: { 'application/json': Me } } },
+    problems: [],
+  },
   webIndex: {
     tag: 'web app',
-    anonymous: true,
+    page: true,
     summary: 'The web app: to its start page',
-    responses: { 302: { description: 'To index.html, with the query kept.', headers: { location: 'The start page.' } } },
+    responses: { 302: { description: 'To index.html, with the query kept (not signed in: to sign in).', headers: { location: 'The start page, or the sign-in page.' } } },
     problems: [],
   },
   webFile: {
     tag: 'web app',
-    anonymous: true,
+    page: true,
     summary: 'One file of the web app',
     params: z.object({ file: z.string().meta({ description: 'A file name: one path segment, such as index.html or api.html.' }) }),
     responses: {
@@ -178,13 +215,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
         content: Object.fromEntries([...new Set(Object.values(CONTENT_TYPES).map((type) => type.split(';')[0]))].map((type) => [type, binary('The file.')])),
         headers: { etag: 'Send it back as If-None-Match.' },
       },
+      302: { description: 'Not signed in: to sign in, and back here afterwards.', headers: { location: 'The sign-in page.' } },
       304: { description: 'Not modified (If-None-Match matched).' },
     },
     problems: ['not-found'],
   },
   openApiDocument: {
     tag: 'web app',
-    anonymous: true,
     summary: 'This document (OpenAPI 3.1)',
     responses: { 200: { description: 'The OpenAPI document, with this host as its server.', content: { 'application/json': z.looseObject({ openapi: z.literal('3.1.0') }) } } },
     problems: [],
@@ -220,8 +257,12 @@ const headerObject = (headers: Record<string, string> = {}) =>
 export function buildOpenApiDocument(routes: Array<{ name: string; method: string; route: string }>, server = '/api') {
   const registry = new OpenAPIRegistry();
   registry.register('Problem', Problem);
-  registry.registerComponent('securitySchemes', 'functionKey', { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function key (Azure); the local host needs none.' });
-  registry.registerComponent('securitySchemes', 'functionKeyQuery', { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as ?code= (it then reaches request logs: prefer the header).' });
+  registry.registerComponent('securitySchemes', 'entraId', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An Entra ID access token for the app (scope `api://<AUTH client id>/.default`), or the sign-in cookie of a browser. The local host in AUTH_MODE=open needs none.',
+  });
   for (const route of routes) {
     const doc = ROUTE_DOCS[route.name];
     if (!doc) throw new Error(`Route ${route.name} (${route.method} /api/${route.route}) has no entry in ROUTE_DOCS (src/lib/api/openapi.ts).`);
@@ -237,12 +278,12 @@ export function buildOpenApiDocument(routes: Array<{ name: string; method: strin
     );
     registry.registerPath({
       operationId: route.name,
-      method: route.method.toLowerCase() as 'get' | 'post',
+      method: route.method.toLowerCase() as 'get' | 'post' | 'put',
       path: `/${route.route}`,
       tags: [doc.tag],
       summary: doc.summary,
       ...(doc.description ? { description: doc.description } : {}),
-      security: doc.anonymous ? [] : [{ functionKey: [] }, { functionKeyQuery: [] }],
+      security: [{ entraId: [] }],
       request: {
         ...(doc.params ? { params: doc.params } : {}),
         ...(doc.query ? { query: doc.query } : {}),
@@ -250,8 +291,7 @@ export function buildOpenApiDocument(routes: Array<{ name: string; method: strin
       },
       responses: {
         ...responses,
-        ...problemResponses([...doc.problems, ...COMMON_PROBLEMS]),
-        ...(doc.anonymous ? {} : { 401: { description: 'Azure only: no function key, or a wrong one (answered by the Functions host, without a body).' } }),
+        ...problemResponses([...doc.problems, ...(doc.page ? [] : ACCESS_PROBLEMS), ...(doc.upload ? UPLOAD_PROBLEMS : []), ...COMMON_PROBLEMS]),
       },
     });
   }
@@ -264,12 +304,14 @@ export function buildOpenApiDocument(routes: Array<{ name: string; method: strin
         'Upload images one at a time or in batches; read results, derivatives and batch summaries. Every GET also answers HEAD. Errors are RFC 9457 problem+json with a stable `type`. Every response carries `x-request-id`; send `traceparent` to join your trace.',
     },
     servers: [{ url: server }],
-    security: [{ functionKey: [] }, { functionKeyQuery: [] }],
+    security: [{ entraId: [] }],
     tags: [
       { name: 'images', description: 'Single uploads and image results.' },
       { name: 'batches', description: 'Batch uploads, progress, summaries and retries.' },
       { name: 'statistics', description: 'Statistics for analysts, from de-identified aggregates.' },
-      { name: 'web app', description: 'The web app and this document: anonymous.' },
+      { name: 'users', description: 'Who the caller is.' },
+      { name: 'operations', description: 'For operators.' },
+      { name: 'web app', description: 'The web app and this document.' },
     ],
   });
 }

@@ -4,12 +4,16 @@ import { problem, ProblemError } from '../problem';
 import type { Services } from '../services';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { unavailable } from '../unavailable';
+import { authorize, uploadLimits, ACCESS_RULES, type Caller } from './access';
+import { runBatchSweep } from './batch-sweep';
 import { getBatch, listBatches, listBatchItems, retryBatch, uploadBatch } from './batches';
 import { SpanKind, SpanStatusCode, inSpan } from '../tracing';
 import { problemResponse, REQUEST_ID_HEADER, requestIdOf, type ApiRequest, type ApiResponse } from './http';
 import { getDerivative, getImage, uploadImage } from './images';
 import { listImages } from './list-images';
+import { whoAmI } from './me';
 import { openApiDocument } from './openapi';
+import { registerBatch } from './register-batch';
 import { getSimilarImages } from './similar';
 import { getStats } from './stats';
 import { webFile, webIndex } from './static-files';
@@ -17,14 +21,25 @@ import { webFile, webIndex } from './static-files';
 export interface Route {
   /** The Azure Functions function name. */
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Azure Functions route template, below the `api/` prefix. */
   route: string;
-  /** `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. */
-  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter) => Promise<ApiResponse>;
+  /**
+   * `orchestrations` gives the engine's client; only routes marked `orchestrates` may call it. `caller` is who
+   * calls, as the route's access rule (src/lib/api/access.ts) let them in.
+   */
+  handler: (request: ApiRequest, services: Services, orchestrations: () => OrchestrationStarter, caller: Caller, log: Logger) => Promise<ApiResponse>;
   /** Starts orchestrations: Azure registers it with Durable's client input. */
   orchestrates?: true;
+  /**
+   * Not behind sign-in: the local host's stand-in for the Functions host's blob extension webhook, which a system key
+   * guards in Azure (src/local/blob-webhook.ts). Never an API route.
+   */
+  system?: true;
 }
+
+/** Who calls a `system` route: the platform, for every owner. */
+const SYSTEM_CALLER: Caller = { principal: { id: 'system', name: 'the Functions host', roles: [] }, everyOwner: true };
 
 /** Every HTTP endpoint, registered by src/functions/http.ts in Azure and served by the local host. */
 export const ROUTES: Route[] = [
@@ -34,19 +49,23 @@ export const ROUTES: Route[] = [
   { name: 'getSimilarImages', method: 'GET', route: 'images/{id}/similar', handler: getSimilarImages },
   { name: 'getImageDerivative', method: 'GET', route: 'images/{id}/{derivative}', handler: getDerivative },
   { name: 'uploadBatch', method: 'POST', route: 'batches', handler: uploadBatch },
+  { name: 'registerBatch', method: 'PUT', route: 'batches/{id}', handler: registerBatch },
   { name: 'listBatches', method: 'GET', route: 'batches', handler: listBatches },
   { name: 'getBatch', method: 'GET', route: 'batches/{id}', handler: getBatch },
   { name: 'listBatchItems', method: 'GET', route: 'batches/{id}/items', handler: listBatchItems },
   { name: 'getStats', method: 'GET', route: 'stats', handler: getStats },
   { name: 'retryBatch', method: 'POST', route: 'batches/{id}/retry', handler: retryBatch, orchestrates: true },
+  { name: 'sweepBatches', method: 'POST', route: 'batch-sweep', handler: runBatchSweep, orchestrates: true },
+  { name: 'whoAmI', method: 'GET', route: 'me', handler: whoAmI },
 ];
 
 /** The methods a route answers: HEAD with every GET (the host sends the headers only). */
-export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
+export const httpMethods = (method: Route['method']): Array<'GET' | 'HEAD' | 'POST' | 'PUT'> => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
 
 /**
- * The web app's static files and the API's OpenAPI document: anonymous in Azure (src/functions/web.ts; they hold no
- * data and no secrets, the API keeps its function keys), served next to ROUTES by the local host.
+ * The web app's static files and the API's OpenAPI document (src/functions/web.ts in Azure), served next to ROUTES by
+ * the local host. A browser that is not signed in is sent to sign in (their access rule), so App Service
+ * Authentication lets them through unsigned.
  */
 export const WEB_ROUTES: Route[] = [
   { name: 'webIndex', method: 'GET', route: 'web', handler: webIndex },
@@ -60,9 +79,10 @@ const noEngine = (): OrchestrationStarter => {
 
 /**
  * Runs a handler in a server span (continuing the caller's `traceparent`, or the Functions host's invocation span in
- * Azure) and answers with an `x-request-id` header: the caller's own when it sent a usable one, else the trace id.
- * ProblemErrors become problem+json; a store that cannot be reached (or that restarted empty, whose containers are
- * then created again) a 503 with Retry-After; anything else a logged 500 problem.
+ * Azure) for the caller its access rule lets in (401, 403 or a redirect to sign in otherwise; an upload over the
+ * caller's rate limit 429), and answers with an `x-request-id` header: the caller's own when it sent a usable one,
+ * else the trace id. ProblemErrors become problem+json; a store that cannot be reached (or that restarted empty,
+ * whose containers are then created again) a 503 with Retry-After; anything else a logged 500 problem.
  */
 export function handle(
   route: Route,
@@ -94,7 +114,10 @@ async function run(
   try {
     // In Azure the services start on the first call; a store unreachable then is a 503 like any other time.
     services = typeof servicesOrStart === 'function' ? await servicesOrStart() : servicesOrStart;
-    return await route.handler(request, services as Services, orchestrations);
+    const caller = route.system ? SYSTEM_CALLER : authorize(route.name, request, services.config!.auth);
+    if (!('principal' in caller)) return caller;
+    if (ACCESS_RULES[route.name]?.upload) await uploadLimits(services as Services, caller).chargeRequest();
+    return await route.handler(request, services as Services, orchestrations, caller, log);
   } catch (error) {
     if (error instanceof ProblemError) return problemResponse(error, request);
     const down = unavailable(error);

@@ -3,6 +3,8 @@ import { degenerateReason, hammingDistance, hashBands, MAX_DUPLICATE_DISTANCE } 
 import { badRequest, problem } from '../problem';
 import type { Services } from '../services';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
+import { ownerHash } from '../auth/owner-hash';
+import type { Caller } from './access';
 import { findImage } from './images';
 
 /** GET /api/images/{id}/similar's query. */
@@ -42,11 +44,13 @@ export const SimilarImages = z
  * nearest first. A lookup of the hash's five bands in the facts (indexed fields), never a scan: by the pigeonhole
  * principle every hash within 4 bits shares a band. Degenerate hashes (flat images) are similar to nothing.
  */
-export async function getSimilarImages(request: ApiRequest, services: Services): Promise<ApiResponse> {
+export async function getSimilarImages(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
   const parsed = similarQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) throw badRequest(`maxDistance must be an integer from 0 to ${MAX_DUPLICATE_DISTANCE}.`, 'invalid-query');
   const maxDistance = parsed.data.maxDistance ?? services.config.duplicateHashDistance;
-  const doc = await findImage(request, services);
+  const doc = await findImage(request, services, caller);
+  // An uploader's near-duplicates among their own images only: the facts carry the owner hash, never the owner.
+  const own = caller.everyOwner ? undefined : ownerHash(services.config, caller.principal.id);
   const hash = doc.status === 'succeeded' ? doc.analysis?.perceptualHash : undefined;
   if (!hash) throw problem('image-not-analysed', `Image "${doc.id}" has no perceptual hash (status ${doc.status}).`, { imageStatus: doc.status });
   const degenerate = degenerateReason(hash, doc.analysis?.contrast) ?? null;
@@ -54,7 +58,7 @@ export async function getSimilarImages(request: ApiRequest, services: Services):
   const items = degenerate
     ? []
     : (await services.analytics.sharingBand(hashBands(hash)))
-        .flatMap((fact) => (fact.type === 'image' && fact.imageId !== doc.id && fact.perceptualHash && !fact.hashDegenerate ? [{ fact, distance: hammingDistance(hash, fact.perceptualHash) }] : []))
+        .flatMap((fact) => (fact.type === 'image' && fact.imageId !== doc.id && fact.perceptualHash && !fact.hashDegenerate && (own === undefined || fact.ownerHash === own) ? [{ fact, distance: hammingDistance(hash, fact.perceptualHash) }] : []))
         .filter(({ distance }) => distance <= maxDistance)
         .sort((a, b) => a.distance - b.distance || a.fact.day.localeCompare(b.fact.day) || a.fact.id.localeCompare(b.fact.id))
         .slice(0, LIMIT)

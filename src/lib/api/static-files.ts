@@ -21,12 +21,12 @@ export const CONTENT_TYPES: Record<string, string> = {
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+$/;
 
 /**
- * Pages only talk to this origin; images may be blob: URLs (thumbnails fetched with the function key) and palette
- * swatches are styled from script (CSSOM), which `style-src 'self'` allows.
+ * Pages only talk to this origin; images may be data: URLs, and palette swatches are styled from script (CSSOM),
+ * which `style-src 'self'` allows.
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "img-src 'self' blob: data:",
+  "img-src 'self' data:",
   "style-src 'self'",
   "script-src 'self'",
   "connect-src 'self'",
@@ -64,13 +64,13 @@ const cacheControl = (ext: string) =>
 function securityHeaders(ext: string): Record<string, string> {
   return {
     'x-content-type-options': 'nosniff',
-    // The page may carry ?code=<function key> on first load; never send it on.
+    // Page addresses (batch and image ids) stay on this origin.
     'referrer-policy': 'no-referrer',
     ...(ext === '.html' ? { 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-frame-options': 'DENY' } : {}),
   };
 }
 
-/** GET /api/web and /api/web/: to the start page, keeping the query (a `?code=` key among it). */
+/** GET /api/web and /api/web/: to the start page, keeping the query. */
 export async function webIndex(request: ApiRequest): Promise<ApiResponse> {
   const url = new URL(request.url);
   const location = `${url.pathname.replace(/\/+$/, '')}/index.html${url.search}`;

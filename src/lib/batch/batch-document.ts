@@ -31,6 +31,16 @@ export interface BatchDocument {
    * logged, never put into an orchestration's input (Durable keeps inputs in its history); removed by the sweep.
    */
   callbackUrl?: string;
+  /**
+   * Object id of the principal that registered the batch (PUT /api/batches/{id}) or uploaded it (POST /api/batches);
+   * `unattributed` when its records came without registering it first. Never taken from a record.
+   */
+  owner?: string;
+  /**
+   * Registered batches only: the secret every record of the batch must carry in `ip-batch-token`, handed to the
+   * owner when registering. Records without it cannot join the batch. Never shown by the API but to its owner.
+   */
+  ingestToken?: string;
   createdAt: string;
   /** Every change, and every ingest of a record while receiving: the receive timeout counts from here. */
   updatedAt: string;

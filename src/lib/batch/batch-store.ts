@@ -8,6 +8,8 @@ export interface BatchFilter {
   status?: BatchStatus;
   /** updatedAt bound, ISO 8601 UTC as stored, exclusive. */
   updatedBefore?: string;
+  /** Only this owner's batches (an uploader's listing); none: everyone's. */
+  owner?: string;
 }
 
 export interface BatchPage {

@@ -62,6 +62,10 @@ export class CosmosBatchStore implements BatchStore {
       conditions.push('c.updatedAt < @before');
       parameters.push({ name: '@before', value: filter.updatedBefore });
     }
+    if (filter.owner !== undefined) {
+      conditions.push('c.owner = @owner');
+      parameters.push({ name: '@owner', value: filter.owner });
+    }
     const iterator = this.batches.items.query<BatchDocument>(
       { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.updatedAt`, parameters },
       { maxItemCount: page.limit, continuationToken: page.continuationToken },

@@ -42,7 +42,12 @@ export class MemoryBatchStore implements BatchStore {
 
   async list(filter: BatchFilter, page: { limit: number; continuationToken?: string }): Promise<BatchPage> {
     const matching = [...this.batches.values()]
-      .filter((b) => (filter.status === undefined || b.status === filter.status) && (filter.updatedBefore === undefined || b.updatedAt < filter.updatedBefore))
+      .filter(
+        (b) =>
+          (filter.status === undefined || b.status === filter.status) &&
+          (filter.updatedBefore === undefined || b.updatedAt < filter.updatedBefore) &&
+          (filter.owner === undefined || b.owner === filter.owner),
+      )
       .sort(oldestFirst);
     const { items, continuationToken } = memoryPage(matching, oldestFirst, ({ updatedAt, id }) => ({ updatedAt, id }), page.limit, page.continuationToken);
     return { items: items.map(copy), continuationToken };

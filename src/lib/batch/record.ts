@@ -16,6 +16,8 @@ export const HEADERS = {
   contentType: 'ip-content-type',
   fileName: 'ip-file-name',
   callbackUrl: 'ip-callback-url',
+  /** The ingest token of a registered batch (PUT /api/batches/{id}): proof the record comes from whoever registered it. */
+  batchToken: 'ip-batch-token',
 } as const;
 
 /** `ip-content-type` of a record whose value is `{"blob":"batches/..."}` instead of image bytes. */
@@ -188,6 +190,8 @@ export function buildRecord(item: {
   fileName?: string;
   contentType?: string;
   callbackUrl?: string;
+  /** The batch's ingest token, when it was registered. */
+  batchToken?: string;
   bytes?: Buffer;
   blobName?: string;
 }): OutgoingRecord {
@@ -199,12 +203,19 @@ export function buildRecord(item: {
   };
   if (item.fileName) headers[HEADERS.fileName] = item.fileName;
   if (item.callbackUrl) headers[HEADERS.callbackUrl] = item.callbackUrl;
+  if (item.batchToken) headers[HEADERS.batchToken] = item.batchToken;
   if (item.blobName !== undefined) {
     headers[HEADERS.contentType] = BLOB_REF_CONTENT_TYPE;
     return { key: item.batchId, value: blobReference(item.blobName), headers };
   }
   if (item.contentType) headers[HEADERS.contentType] = item.contentType;
   return { key: item.batchId, value: item.bytes ?? Buffer.alloc(0), headers };
+}
+
+/** A record's `ip-*` headers as kept where its batch's owner reads them (a rejected record): never the ingest token. */
+export function shownHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const { [HEADERS.batchToken]: _token, ...rest } = decodeHeaders(headers);
+  return rest;
 }
 
 /** Headers as the Kafka wire carries them (byte arrays): what kafkajs and the Event Hubs producer send. */

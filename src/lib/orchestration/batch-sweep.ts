@@ -1,4 +1,5 @@
 import { recordBatchEnd, recorderOf } from '../analytics/record';
+import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { withRetries, type RetryPolicy } from '../retry';
@@ -47,7 +48,7 @@ async function startTraced(deps: SweepDeps, batch: BatchDocument, now: Date): Pr
     const missing = Array.from({ length: batch.itemCount }, (_, index) => index).filter((index) => !present.has(index));
     for (const index of missing) {
       const source = { container: BLOB_CONTAINERS.batches, blob: '', bytes: 0, sha256: '', uploadedAt: now.toISOString() };
-      const queued = queuedImage({ id: itemDocumentId(batch.id, index), partitionKey: batch.id, batchId: batch.id, itemIndex: index, source }, now);
+      const queued = queuedImage({ id: itemDocumentId(batch.id, index), partitionKey: batch.id, batchId: batch.id, itemIndex: index, owner: batch.owner ?? UNATTRIBUTED_OWNER, source }, now);
       // create, not upsert: a record that arrived meanwhile keeps its item.
       await retry(() => images.create(failedImage(queued, NEVER_RECEIVED, engine.name, now)));
     }

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import { callbackPolicy, checkCallbackUrl } from '../callback-address';
 import { validateImage } from '../images/validate';
 import type { Logger } from '../logger';
@@ -14,7 +16,7 @@ import type { OrchestrationStarter } from './starter';
 import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import { BATCH_ALREADY_ENDED, hasEnded, NEVER_RECEIVED, newBatch, type BatchDocument } from '../batch/batch-document';
 import { deadLetterName, unplacedName, writeDeadLetter } from '../batch/dead-letter';
-import { decodeHeaders, HEADERS, itemBlobName, itemDocumentId, parseRecord, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
+import { decodeHeaders, HEADERS, itemBlobName, itemDocumentId, parseRecord, shownHeaders, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
 
 export type IngestServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 
@@ -57,6 +59,28 @@ async function mapLimited<T>(items: T[], limit: number, fn: (item: T) => Promise
 }
 
 const reasonOf = (error: unknown) => (error instanceof ProblemError ? error.detail : undefined);
+
+/** A batch's items belong to its owner; a batch from before owners belongs to nobody but operators. */
+const ownerOf = (batch: BatchDocument) => batch.owner ?? UNATTRIBUTED_OWNER;
+
+const MISSING_TOKEN = `The record's batch was registered, and the record does not carry its ingest token (${HEADERS.batchToken}): only whoever registered the batch may add to it.`;
+
+/**
+ * Whether a record may join its batch. Event Hubs does not tell the trigger who sent an event, so a record's own
+ * headers prove nothing about its sender: a registered batch (PUT /api/batches/{id}, POST /api/batches) holds a secret
+ * handed only to its owner, and only records that carry it join. A batch registered by nobody takes every record, and
+ * it and its items are owned by nobody (operators see them).
+ */
+function carriesToken(batch: BatchDocument, record: RawRecord): boolean {
+  if (!batch.ingestToken) return true;
+  const given = Buffer.from(decodeHeaders(record.headers)[HEADERS.batchToken] ?? '', 'utf8');
+  const expected = Buffer.from(batch.ingestToken, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
 
 /** The source of an item: its bytes are in the batches container (written here, or by the producer); '' when not stored. */
 function itemSource(blob: string, bytes: Buffer, fileName: string | undefined, contentType: string | undefined, now: Date): ImageSource {
@@ -134,8 +158,8 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       log.warn(`batch record${record.position ? ` at ${record.position}` : ''} rejected: ${reason} Kept as ${BLOB_CONTAINERS.deadletter}/${name}.`);
       return 'rejected';
     }
-    // The callback URL is kept in the batch document alone, never with a rejected record (which the API returns).
-    const { [HEADERS.callbackUrl]: _callbackUrl, ...headers } = decodeHeaders(record.headers);
+    // Shown headers only: never the batch token, and the callback URL stays in the batch document alone.
+    const { [HEADERS.callbackUrl]: _callbackUrl, ...headers } = shownHeaders(record.headers);
     const rejection = { id: rejectionId(batch.id, record), batchId: batch.id, index, fileName, reason, headers, sha256: sha256(record.value), at: new Date().toISOString() };
     if (await retry(() => services.batches.reject(rejection))) log.warn(`batch ${batch.id}: record${index === undefined ? '' : ` for item ${index}`} rejected: ${reason}`);
     return 'rejected';
@@ -146,14 +170,14 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
    * Either write failing throws (the failed item is never written without its dead letter), so the call ends in
    * an error and the trigger's retry policy delivers the record again.
    */
-  async function deadLetter(entry: Entry, error: unknown): Promise<Outcome> {
+  async function deadLetter(batch: BatchDocument, entry: Entry, error: unknown): Promise<Outcome> {
     const { record, parsed, placement } = entry;
     const name = deadLetterName(placement.batchId, placement.index);
     const reason = `The record could not be stored (${errorMessage(error)}); it is kept in ${BLOB_CONTAINERS.deadletter}/${name}.`;
     await retry(() => writeDeadLetter(services.blobs, name, record, reason));
     const id = itemDocumentId(placement.batchId, placement.index);
     const now = new Date();
-    const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
+    const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, owner: ownerOf(batch), source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
     await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now)));
     recordDeadLetter('record');
     log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`, { batchId: placement.batchId, itemIndex: placement.index });
@@ -178,11 +202,11 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
   }
 
   /** A new item: blob first, document second, so a queued item always has its bytes. */
-  async function storeItem({ record, parsed, placement }: Entry): Promise<Outcome> {
+  async function storeItem(batch: BatchDocument, { record, parsed, placement }: Entry): Promise<Outcome> {
     const { batchId, index } = placement;
     const id = itemDocumentId(batchId, index);
     const now = new Date();
-    const fields = { id, partitionKey: batchId, batchId, itemIndex: index };
+    const fields = { id, partitionKey: batchId, batchId, itemIndex: index, owner: ownerOf(batch) };
     const create = async (doc: ImageDocument): Promise<Outcome> => {
       if (await retry(() => services.images.create(doc))) return 'accepted';
       // Someone was first: another delivery of this record, or the receive window closing ("never received").
@@ -234,9 +258,9 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     if (existing) return redelivered(entry, existing);
     if (hasEnded(batch.status)) return reject(BATCH_ALREADY_ENDED);
     try {
-      return await storeItem(entry);
+      return await storeItem(batch, entry);
     } catch (error) {
-      return deadLetter(entry, error);
+      return deadLetter(batch, entry, error);
     }
   }
 
@@ -249,12 +273,16 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       await inSpan('batch.ingest', { kind: SpanKind.CONSUMER, continues: known?.trace, attributes: { 'batch.id': batchId, 'batch.records': entries.length } }, async () => {
         const first = entries.find((e) => e.parsed.ok) ?? entries[0];
         const callbackUrl = first.parsed.ok ? first.parsed.callbackUrl : undefined;
-        const batch = known ?? (await retry(() => services.batches.ensure(newBatch(batchId, first.placement.count, callbackUrl, new Date(), currentTraceContext()))));
+        // A batch nobody registered gets its document here, and no owner: its records name nobody (see below).
+        const batch = known ?? (await retry(() => services.batches.ensure({ ...newBatch(batchId, first.placement.count, callbackUrl, new Date(), currentTraceContext()), owner: UNATTRIBUTED_OWNER })));
         // The receive timeout counts from the last record: touched before this call's records (so the window does not
         // close while they are stored, unless that takes longer than the timeout) and after them.
         const touch = () => retry(() => services.batches.update(batchId, { updatedAt: new Date().toISOString() }, ['receiving']));
         if (batch.status === 'receiving') await touch();
-        await mapLimited(entries, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
+        const [admitted, refused] = partition(entries, (entry) => carriesToken(batch, entry.record));
+        // Not the registrant's: kept where only operators look, never on the batch its owner reads.
+        await mapLimited(refused, CONCURRENCY, ({ record, parsed }) => settle(() => rejectRecord(record, MISSING_TOKEN, undefined, undefined, parsed.fileName)));
+        await mapLimited(admitted, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
         if (batch.status === 'receiving') await touch();
         if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
       });

@@ -1,4 +1,5 @@
 import { recordImageEnd, recorderOf } from '../analytics/record';
+import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
@@ -34,7 +35,8 @@ export async function processUpload(services: Pick<Services, 'blobs' | 'images' 
       await recordImageEnd(recorderOf(services), existing);
       return existing;
     }
-    const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
+    // A blob another client wrote has no result yet, and nobody to own it: operators see it.
+    const doc: ImageDocument = { ...(existing ?? queuedImage({ id, partitionKey: id, owner: UNATTRIBUTED_OWNER, source })), source, status: 'processing', updatedAt: new Date().toISOString() };
     await services.images.upsert(doc);
     const final = await completeImage(services, doc, blob.bytes, log);
     await saveResult(services, final);

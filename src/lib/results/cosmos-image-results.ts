@@ -56,6 +56,7 @@ export class CosmosImageResults implements ImageResults {
     where('c.createdAt >= @from', '@from', filter.from);
     where('c.createdAt < @to', '@to', filter.to);
     where('c.batchId = @batchId', '@batchId', filter.batchId);
+    where('c.owner = @owner', '@owner', filter.owner);
     const iterator = this.container.items.query<ImageDocument>(
       { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
       { maxItemCount: page.limit, continuationToken: page.continuationToken, partitionKey: filter.batchId },

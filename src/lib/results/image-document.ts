@@ -34,6 +34,12 @@ export interface ImageDocument {
   type: 'image';
   batchId?: string;
   itemIndex?: number;
+  /**
+   * Object id of the principal the image belongs to (for a batch item, the batch's owner). `unattributed` for blobs
+   * written by other clients and records of unregistered batches; absent on documents from before owners: both are
+   * seen by operators only.
+   */
+  owner?: string;
   status: ImageStatus;
   source: ImageSource;
   metadata?: ImageMetadata;
@@ -49,7 +55,7 @@ export interface ImageDocument {
   deidentifiedAt?: string;
 }
 
-export function queuedImage(fields: { id: string; partitionKey: string; source: ImageSource; batchId?: string; itemIndex?: number }, now = new Date()): ImageDocument {
+export function queuedImage(fields: { id: string; partitionKey: string; source: ImageSource; batchId?: string; itemIndex?: number; owner?: string }, now = new Date()): ImageDocument {
   return {
     schemaVersion: IMAGE_SCHEMA_VERSION,
     type: 'image',

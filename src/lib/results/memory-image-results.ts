@@ -44,7 +44,8 @@ export class MemoryImageResults implements ImageResults {
           (filter.format === undefined || d.metadata?.format === filter.format) &&
           (filter.from === undefined || d.createdAt >= filter.from) &&
           (filter.to === undefined || d.createdAt < filter.to) &&
-          (filter.batchId === undefined || d.batchId === filter.batchId),
+          (filter.batchId === undefined || d.batchId === filter.batchId) &&
+          (filter.owner === undefined || d.owner === filter.owner),
       )
       .sort(newestFirst);
     return memoryPage(matching, newestFirst, ({ createdAt, partitionKey, id }) => ({ createdAt, partitionKey, id }), page.limit, page.continuationToken);

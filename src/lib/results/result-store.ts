@@ -9,6 +9,8 @@ export interface ImageFilter {
   from?: string;
   to?: string;
   batchId?: string;
+  /** Only this owner's images (an uploader's listing); none: everyone's (an operator's). */
+  owner?: string;
 }
 
 export interface ImagePage {

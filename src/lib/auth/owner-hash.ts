@@ -1,0 +1,16 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Config } from '../config';
+
+// Without OWNER_HASH_SALT (locally): one random salt for the life of this process.
+const processSalt = randomBytes(32);
+
+/**
+ * The owner as de-identified analytics facts carry it: HMAC-SHA256 of the owner's object id under OWNER_HASH_SALT,
+ * base64url. Equal owners give equal hashes, so analysts can count images and batches per user; without the salt,
+ * which only the app holds, a hash cannot be computed from an object id (object ids are visible to everyone in the
+ * tenant) nor turned back into one.
+ */
+export function ownerHash(config: Pick<Config, 'ownerHashSalt'>, owner: string): string {
+  const salt = config.ownerHashSalt ? Buffer.from(config.ownerHashSalt, 'utf8') : processSalt;
+  return createHmac('sha256', salt).update(owner, 'utf8').digest('base64url');
+}
