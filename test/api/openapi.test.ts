@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -44,7 +45,7 @@ describe('the OpenAPI document', () => {
 
   it('names every specific problem type, and each route only at its own status', () => {
     const text = JSON.stringify(document);
-    const generic = new Set<ProblemType>(['bad-request', 'method-not-allowed', 'conflict', 'unprocessable-content', 'header-fields-too-large', 'not-implemented', 'service-unavailable']);
+    const generic = new Set<ProblemType>(['too-many-requests', 'bad-request', 'method-not-allowed', 'conflict', 'unprocessable-content', 'header-fields-too-large', 'not-implemented', 'service-unavailable']);
     for (const type of Object.keys(PROBLEM_TYPES) as ProblemType[]) {
       if (!generic.has(type)) expect(text, type).toContain(problemTypeUri(type));
     }
@@ -57,7 +58,7 @@ describe('the OpenAPI document', () => {
 
   it('holds a test.http request for every operation', () => {
     const http = readFileSync(join(__dirname, '../../test.http'), 'utf8');
-    const requests = [...http.matchAll(/^(GET|POST|HEAD) \{\{api\}\}(\/[^\s?]*)/gm)].map(([, method, path]) => ({ method, path }));
+    const requests = [...http.matchAll(/^(GET|POST|PUT|HEAD) \{\{api\}\}(\/[^\s?]*)/gm)].map(([, method, path]) => ({ method, path }));
     for (const route of ALL_ROUTES) {
       const pattern = new RegExp(`^/${route.route.replace(/\{\w+\}/g, '[^/]+')}$`);
       expect(requests.some((r) => r.method === route.method && pattern.test(r.path)), `test.http: ${route.method} /api/${route.route}`).toBe(true);
@@ -112,6 +113,10 @@ describe('the served document and the contract of every route', () => {
     expect((await api(`/images/${id}/thumbnail`)).status).toBe(200);
     expect((await api(`/images/${id}/similar`)).status).toBe(200);
     expect((await api('/stats')).status).toBe(200);
+    expect((await api('/me')).status).toBe(200);
+    expect((await api('/batch-sweep', { method: 'POST' })).status).toBe(200);
+    const registration = { method: 'PUT', body: JSON.stringify({ itemCount: 2 }), headers: { 'content-type': 'application/json' } };
+    expect((await api(`/batches/${randomUUID()}`, registration)).status).toBe(201);
     const form = new FormData();
     for (const name of ['a.png', 'b.png']) form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), name);
     const accepted = await api('/batches', { method: 'POST', body: form });

@@ -108,6 +108,29 @@ const CASES: Record<string, RouteCase> = {
       else expect(answer.headers.get('content-type')).toBe('image/jpeg');
     },
   },
+  getSimilarImages: {
+    send: (c) => call(c, 'GET', `/api/images/${own.alice.image}/similar`),
+    expect: ALICES,
+    check: (c, { body }) => {
+      if (c === 'bob') return expect(body).toMatchObject({ type: problemTypeUri('not-found') });
+      // Everyone uploaded the same picture: Alice's near-duplicates are her own copies only, the operator's everyone's.
+      expect(body.degenerate).toBeNull();
+      const ids = body.items.map((item: { id: string }) => item.id);
+      expect(ids).toContain(`${own.alice.batch}_0`);
+      if (c === 'alice') expect(ids).not.toContain(own.bob.image);
+      else expect(ids).toContain(own.bob.image);
+    },
+  },
+  getStats: {
+    send: (c) => call(c, 'GET', '/api/stats'),
+    expect: { alice: 403, bob: 403, ann: 200, nobody: 403, anonymous: 401, olga: 200 },
+    check: (_c, { body }) => expect(body.images).toBeGreaterThanOrEqual(6),
+  },
+  openApiDocument: {
+    send: (c) => call(c, 'GET', '/api/openapi.json'),
+    expect: ANYONE_SIGNED_IN(200),
+    check: (_c, { body }) => expect(body.openapi).toBe('3.1.0'),
+  },
   uploadBatch: {
     send: (c) => call(c, 'POST', '/api/batches', { body: batchForm() }),
     expect: UPLOADERS_AND_OPERATOR(202),
