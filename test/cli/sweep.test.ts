@@ -85,7 +85,7 @@ describe('image-pipeline sweep against npm start', () => {
     expect(lines.slice(0, 5)).toEqual([
       `image-pipeline sweep: working on the local host at ${api.replace('localhost', '127.0.0.1')} (pid ${host.pid})`,
       expect.stringMatching(/^ {2}blob storage http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1: containers uploads, derived, batches, deadletter$/),
-      expect.stringMatching(/^ {2}Cosmos DB http:\/\/127\.0\.0\.1:\d+\/: database image-pipeline, containers images, batches$/),
+      expect.stringMatching(/^ {2}Cosmos DB http:\/\/127\.0\.0\.1:\d+\/: database image-pipeline, containers images, batches \(the others hold nothing personal\)$/),
       `  retention 7 days (RETENTION_DAYS), as of ${asOf}`,
       "  orchestration histories: not reachable from here; the app's retention-sweep job purges them every hour",
     ]);

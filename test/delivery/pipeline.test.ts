@@ -126,14 +126,19 @@ describe('infra/scripts/package.sh', () => {
   });
 
   it('holds no development dependency (as package-lock.json marks them)', () => {
-    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; dependencies?: Record<string, string> }> };
     const devOnly = Object.entries(lock.packages)
       .filter(([where, info]) => where.startsWith('node_modules/') && info.dev)
       .map(([where]) => `${where}/package.json`);
     expect(devOnly.length).toBeGreaterThan(100);
     expect(devOnly.filter((file) => entries.includes(file))).toEqual([]);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    for (const name of Object.keys(pkg.devDependencies)) expect(entries, name).not.toContain(`node_modules/${name}/package.json`);
+    // A development dependency that a production package needs too (@types/node through protobufjs, for one) is not
+    // dev in the lock, and ships; every other one stays out.
+    const [shipped, devOnlyNames] = [false, true].map((dev) => Object.keys(pkg.devDependencies).filter((name) => Boolean(lock.packages[`node_modules/${name}`]?.dev) === dev));
+    const neededInProduction = (name: string) => Object.entries(lock.packages).some(([where, info]) => !info.dev && where.startsWith('node_modules/') && info.dependencies?.[name]);
+    for (const name of shipped) expect(neededInProduction(name), `${name} ships: a production package depends on it`).toBe(true);
+    for (const name of devOnlyNames) expect(entries, name).not.toContain(`node_modules/${name}/package.json`);
     for (const name of Object.keys(pkg.dependencies)) expect(entries, name).toContain(`node_modules/${name}/package.json`);
   });
 
