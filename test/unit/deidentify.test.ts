@@ -22,6 +22,7 @@ const image: ImageDocument = {
   warnings: ['Premature end of JPEG file'],
   createdAt: '2026-12-01T09:41:17.200Z',
   updatedAt: '2026-12-01T09:41:18.500Z',
+  owner: '5b0c2f43-9d1e-4a8b-a7e2-3f6d8c1b9e70',
 };
 
 const batch: BatchDocument = {
@@ -31,6 +32,8 @@ const batch: BatchDocument = {
   status: 'completed',
   itemCount: 4,
   callbackUrl: 'https://hooks.example.test/done?token=s3cret',
+  owner: '5b0c2f43-9d1e-4a8b-a7e2-3f6d8c1b9e70',
+  ingestToken: 'q'.repeat(32),
   createdAt: '2026-12-01T09:41:10.000Z',
   updatedAt: '2026-12-01T09:42:00.000Z',
   startedAt: '2026-12-01T09:41:20.000Z',
