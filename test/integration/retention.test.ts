@@ -136,7 +136,9 @@ describe('retention: every copy of an image and its personal metadata gone after
     const accepted = (await (await fetch(`${host.apiUrl}/batches`, { method: 'POST', body: files })).json()) as { id: string; links: { self: string } };
     batch = await waitForBatch(accepted.links.self);
     // A record for the ended batch (rejected, kept on the batch) and one without a batch id (deadletter/unplaced/).
-    const late = buildRecord({ batchId: accepted.id, index: 1, count: 3, bytes: jpeg, fileName: `${NAME}-late.jpg`, callbackUrl });
+    // The late record is the batch owner's: it carries the batch's ingest token, so it is rejected on the batch.
+    const batchToken = (await host.services.batches.get(accepted.id))!.ingestToken;
+    const late = buildRecord({ batchId: accepted.id, index: 1, count: 3, bytes: jpeg, fileName: `${NAME}-late.jpg`, callbackUrl, batchToken });
     const unplaced: OutgoingRecord = { key: '', headers: { 'ip-version': '1', 'ip-file-name': `${NAME}-unplaced.jpg`, 'ip-callback-url': callbackUrl }, value: jpeg };
     await host.services.batchStream!.publish([late, unplaced]);
     await (host.services.batchStream as unknown as { idle(): Promise<void> }).idle();
