@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
-import { decodeBmp } from './bmp';
+import { imageWorkers } from './worker-pool';
 
 const channelsOf = (image: Raster) => image.channels ?? 4;
 
@@ -75,9 +75,9 @@ export const sharpEngine: ImageEngine = {
   name: 'sharp',
 
   async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
-    // libvips has no BMP loader: our reader gives the pixels, sharp scales them.
+    // libvips has no BMP loader: our reader gives the pixels (on a worker thread: it is JavaScript), sharp scales them.
     if (options.format === 'bmp') {
-      const raster = decodeBmp(bytes, options.maxPixels);
+      const raster = await imageWorkers().run<Raster>({ op: 'decodeBmp', bytes, maxPixels: options.maxPixels });
       return { ...(await toRaster(rawInput(raster).resize(fitInside(options.maxSide)))), originalWidth: raster.width, originalHeight: raster.height };
     }
     const meta = await sharp(bytes, { limitInputPixels: options.maxPixels }).metadata();
