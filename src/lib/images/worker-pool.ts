@@ -38,7 +38,8 @@ export class ImageWorkerPool {
   private readonly busy = new Map<Worker, Queued>();
   private readonly queue: Queued[] = [];
 
-  constructor(private readonly size = Math.max(1, availableParallelism())) {}
+  // One core is left to the event loop (and libvips), or it competes with CPU-bound workers for every time slice.
+  constructor(private readonly size = Math.max(1, availableParallelism() - 1)) {}
 
   run<T>(task: ImageTask): Promise<T> {
     return new Promise<T>((resolve, reject) => {
