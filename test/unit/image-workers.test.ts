@@ -79,12 +79,12 @@ describe('the image worker pool', () => {
   it('fails the task of a worker that dies and starts a new worker for the next one', async () => {
     const pool = new ImageWorkerPool(1);
     try {
-      const running = pool.run({ op: 'decodeBmp', bytes: bilevelBmp(SIDE, SIDE), maxPixels: LIMITS.maxPixels });
+      const running = pool.run({ op: 'sharpBmp', bytes: bilevelBmp(SIDE, SIDE), options: { format: 'bmp', maxPixels: LIMITS.maxPixels, maxSide: 1024 } });
       // Terminating the only worker while it decodes stands in for a crash.
       await new Promise((resolve) => setTimeout(resolve, 50));
       void pool.close();
       await expect(running).rejects.toThrow(/the image worker stopped/);
-      const raster = await pool.run<{ width: number; height: number }>({ op: 'decodeBmp', bytes: bilevelBmp(8, 4), maxPixels: LIMITS.maxPixels });
+      const raster = await pool.run<{ width: number; height: number }>({ op: 'sharpBmp', bytes: bilevelBmp(8, 4), options: { format: 'bmp', maxPixels: LIMITS.maxPixels, maxSide: 1024 } });
       expect([raster.width, raster.height]).toEqual([8, 4]);
     } finally {
       await pool.close();

@@ -1,14 +1,14 @@
 import { parentPort, isMainThread } from 'node:worker_threads';
-import { decodeBmp } from './bmp';
 import type { DecodeOptions, Raster } from './engine';
 import { jimpEngine } from './jimp-engine';
+import { decodeBmpWithSharp } from './sharp-engine';
 
-/** What the pool asks a worker thread to do: the jimp engine's steps, and the BMP reader for the sharp engine. */
+/** What the pool asks a worker thread to do: the jimp engine's steps, and BMP decoding for the sharp engine. */
 export type ImageTask =
   | { op: 'decode'; bytes: Uint8Array; options: DecodeOptions }
   | { op: 'resize'; image: Raster; maxSide: number }
   | { op: 'encodeJpeg'; image: Raster; quality: number }
-  | { op: 'decodeBmp'; bytes: Uint8Array; maxPixels: number };
+  | { op: 'sharpBmp'; bytes: Uint8Array; options: DecodeOptions };
 
 export type TaskReply = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
 
@@ -22,8 +22,8 @@ function perform(task: ImageTask): Promise<Raster | Uint8Array> | Raster {
       return jimpEngine.resize(task.image, task.maxSide);
     case 'encodeJpeg':
       return jimpEngine.encodeJpeg(task.image, task.quality);
-    case 'decodeBmp':
-      return decodeBmp(task.bytes, task.maxPixels);
+    case 'sharpBmp':
+      return decodeBmpWithSharp(task.bytes, task.options);
   }
 }
 
