@@ -1,18 +1,21 @@
-import type { ImageEngine } from './engine';
+import type { DecodedImage, ImageEngine, Raster } from './engine';
 import { sharpEngine } from './sharp-engine';
+import { imageWorkers } from './worker-pool';
 
 /**
- * jimp (and its codecs) load on first use, not with this module: loading them costs more CPU than loading sharp, and
- * every cold start of the sharp default would pay it for an engine it never calls.
+ * jimp is pure JavaScript: it runs in the worker pool, never on the event loop (a 7000x7000 image holds a thread for
+ * seconds). jimp and its codecs load in the workers on first use, so a cold start of the sharp default never pays for
+ * them.
  */
-let jimp: Promise<ImageEngine> | undefined;
-const loadJimp = (): Promise<ImageEngine> => (jimp ??= import('./jimp-engine.js').then((module) => module.jimpEngine));
-
-const lazyJimpEngine: ImageEngine = {
+const pooledJimpEngine: ImageEngine = {
   name: 'jimp',
-  decode: async (bytes, options) => (await loadJimp()).decode(bytes, options),
-  resize: async (image, maxSide) => (await loadJimp()).resize(image, maxSide),
-  encodeJpeg: async (image, quality) => (await loadJimp()).encodeJpeg(image, quality),
+  decode: (bytes, options) => imageWorkers().run<DecodedImage>({ op: 'decode', bytes, options }),
+  resize: (image, maxSide) => imageWorkers().run<Raster>({ op: 'resize', image, maxSide }),
+  encodeJpeg: async (image, quality) => {
+    // A Buffer crosses the thread boundary as a plain Uint8Array.
+    const jpeg = await imageWorkers().run<Uint8Array>({ op: 'encodeJpeg', image, quality });
+    return Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+  },
 };
 
-export const ENGINES: Record<ImageEngine['name'], ImageEngine> = { sharp: sharpEngine, jimp: lazyJimpEngine };
+export const ENGINES: Record<ImageEngine['name'], ImageEngine> = { sharp: sharpEngine, jimp: pooledJimpEngine };

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { DecodeOptions, DecodedImage, ImageEngine, Raster } from './engine';
 import { decodeBmp } from './bmp';
+import { imageWorkers } from './worker-pool';
 
 const channelsOf = (image: Raster) => image.channels ?? 4;
 
@@ -71,15 +72,18 @@ async function plainCmyk(pipeline: sharp.Sharp): Promise<Raster> {
  */
 const MAX_DECODER_WARNINGS = 3;
 
+/** libvips has no BMP loader: our reader gives the pixels, sharp scales them (run on an image worker thread). */
+export async function decodeBmpWithSharp(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  const raster = decodeBmp(bytes, options.maxPixels);
+  return { ...(await toRaster(rawInput(raster).resize(fitInside(options.maxSide)))), originalWidth: raster.width, originalHeight: raster.height };
+}
+
 export const sharpEngine: ImageEngine = {
   name: 'sharp',
 
   async decode(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
-    // libvips has no BMP loader: our reader gives the pixels, sharp scales them.
-    if (options.format === 'bmp') {
-      const raster = decodeBmp(bytes, options.maxPixels);
-      return { ...(await toRaster(rawInput(raster).resize(fitInside(options.maxSide)))), originalWidth: raster.width, originalHeight: raster.height };
-    }
+    // Our BMP reader is JavaScript: on a worker thread, which also scales, so only the small raster comes back.
+    if (options.format === 'bmp') return imageWorkers().run<DecodedImage>({ op: 'sharpBmp', bytes, options });
     const meta = await sharp(bytes, { limitInputPixels: options.maxPixels }).metadata();
     let decoderWarnings = 0;
     const decode = (failOn: 'warning' | 'error') => {

@@ -1,0 +1,47 @@
+import { parentPort, isMainThread } from 'node:worker_threads';
+import type { DecodeOptions, Raster } from './engine';
+import { jimpEngine } from './jimp-engine';
+import { decodeBmpWithSharp } from './sharp-engine';
+
+/** What the pool asks a worker thread to do: the jimp engine's steps, and BMP decoding for the sharp engine. */
+export type ImageTask =
+  | { op: 'decode'; bytes: Uint8Array; options: DecodeOptions }
+  | { op: 'resize'; image: Raster; maxSide: number }
+  | { op: 'encodeJpeg'; image: Raster; quality: number }
+  | { op: 'sharpBmp'; bytes: Uint8Array; options: DecodeOptions };
+
+export type TaskReply = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function perform(task: ImageTask): Promise<Raster | Uint8Array> | Raster {
+  switch (task.op) {
+    case 'decode':
+      return jimpEngine.decode(asBuffer(task.bytes), task.options);
+    case 'resize':
+      return jimpEngine.resize(task.image, task.maxSide);
+    case 'encodeJpeg':
+      return jimpEngine.encodeJpeg(task.image, task.quality);
+    case 'sharpBmp':
+      return decodeBmpWithSharp(task.bytes, task.options);
+  }
+}
+
+/** Pixels go back by transfer when they own their whole buffer (a pooled small Buffer shares it: that one is copied). */
+function transferable(value: Raster | Uint8Array): ArrayBuffer[] {
+  const data = value instanceof Uint8Array ? value : value.data;
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  port.on('message', async (task: ImageTask) => {
+    try {
+      const value = await perform(task);
+      port.postMessage({ ok: true, value } satisfies TaskReply, transferable(value));
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : new Error(String(error));
+      port.postMessage({ ok: false, error: { name, message } } satisfies TaskReply);
+    }
+  });
+}
