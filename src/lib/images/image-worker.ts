@@ -1,4 +1,4 @@
-import { parentPort, isMainThread } from 'node:worker_threads';
+import { parentPort, isMainThread, type MessagePort } from 'node:worker_threads';
 import type { DecodeOptions, Raster } from './engine';
 import { jimpEngine } from './jimp-engine';
 import { decodeBmpWithSharp } from './sharp-engine';
@@ -33,12 +33,25 @@ function transferable(value: Raster | Uint8Array): ArrayBuffer[] {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
 }
 
+/**
+ * Node 22 refuses to transfer an ArrayBuffer whose memory a native addon owns (sharp's output Buffers), and says so
+ * only by throwing: such a reply goes by copy instead.
+ */
+function postReply(port: MessagePort, reply: TaskReply, transfer: ArrayBuffer[]): void {
+  try {
+    port.postMessage(reply, transfer);
+  } catch (error) {
+    if (transfer.length === 0 || !(error instanceof Error && error.name === 'DataCloneError')) throw error;
+    port.postMessage(reply);
+  }
+}
+
 if (!isMainThread && parentPort) {
   const port = parentPort;
   port.on('message', async (task: ImageTask) => {
     try {
       const value = await perform(task);
-      port.postMessage({ ok: true, value } satisfies TaskReply, transferable(value));
+      postReply(port, { ok: true, value }, transferable(value));
     } catch (error) {
       const { name, message } = error instanceof Error ? error : new Error(String(error));
       port.postMessage({ ok: false, error: { name, message } } satisfies TaskReply);
