@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { sweepRetention, type RetentionSweepResult } from '../lib/jobs/retention-sweep';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../lib/names';
+import { BLOB_CONTAINERS, COSMOS_CONTAINERS, holdsPersonalData } from '../lib/names';
 import { createServices, endpointOf } from '../lib/services';
 import type { CliIo } from './cli-io';
 import { resolveConfig } from './connections';
@@ -46,7 +46,7 @@ export async function runSweepCommand(argv: string[], io: CliIo): Promise<number
   const say = (line: string) => io.out(`${line}\n`);
   say(`image-pipeline sweep: working on ${source}${dryRun ? ' (dry run: nothing is changed)' : ''}`);
   say(`  blob storage ${endpointOf(config.storage!)}: containers ${Object.values(BLOB_CONTAINERS).join(', ')}`);
-  say(`  Cosmos DB ${endpointOf(config.cosmos!)}: database ${config.cosmosDatabase}, containers ${Object.values(COSMOS_CONTAINERS).filter((c) => c.holdsPersonalData).map((c) => c.id).join(', ')} (the others hold nothing personal)`);
+  say(`  Cosmos DB ${endpointOf(config.cosmos!)}: database ${config.cosmosDatabase}, containers ${Object.values(COSMOS_CONTAINERS).map((c) => c.id).filter(holdsPersonalData).join(', ')} (the others hold nothing personal)`);
   say(`  retention ${config.retentionDays} days (RETENTION_DAYS), as of ${asOf.toISOString()}`);
   say("  orchestration histories: not reachable from here; the app's retention-sweep job purges them every hour");
 

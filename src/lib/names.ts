@@ -29,6 +29,12 @@ export const COSMOS_CONTAINERS = {
   usage: { id: 'usage', partitionKeyPath: '/id', holdsPersonalData: false },
 } as const;
 
+/** Whether a Cosmos container holds personal data (above); one this file does not know is taken to hold some. */
+export function holdsPersonalData(containerId: string): boolean {
+  const known = Object.values(COSMOS_CONTAINERS).find((c) => c.id === containerId);
+  return !known || known.holdsPersonalData;
+}
+
 /**
  * The container the Parquet exports go to: in Azure in its own Data Lake Storage Gen2 account (ANALYTICS_STORAGE),
  * locally in the app's storage (infra/README.md "Analytics" says why).

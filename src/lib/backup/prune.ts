@@ -1,7 +1,8 @@
 import { documentKey, type VersionedDocument } from './document-store';
 import { CorruptBackupError, describeFile, encodeFile, readFile } from './files';
 import { BACKUP_SCHEMA_VERSION, backupId, encodeManifest, isoOf, MANIFEST, manifestName, readManifests, type Manifest, type ManifestContainer, type ManifestFile } from './manifest';
-import { DAY_SECONDS, holdsPersonalData, isExpired, personalDataExpiresTs } from './retention';
+import { holdsPersonalData } from '../names';
+import { DAY_SECONDS, isExpired, personalDataExpiresTs } from './retention';
 import type { BackupTarget } from './target';
 
 export interface PruneOptions {

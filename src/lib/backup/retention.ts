@@ -1,13 +1,7 @@
-import { COSMOS_CONTAINERS } from '../names';
+import { holdsPersonalData } from '../names';
 import type { VersionedDocument } from './document-store';
 
 export const DAY_SECONDS = 24 * 3600;
-
-/** Containers src/lib/names.ts marks as holding personal data; one it does not know is taken to hold some. */
-export function holdsPersonalData(containerId: string): boolean {
-  const known = Object.values(COSMOS_CONTAINERS).find((c) => c.id === containerId);
-  return !known || ('holdsPersonalData' in known && known.holdsPersonalData === true);
-}
 
 const seconds = (value: unknown) => {
   if (typeof value !== 'string') return undefined;
