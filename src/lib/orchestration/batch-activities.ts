@@ -1,4 +1,4 @@
-import { recordBatchEnd, recordImageEnd, recorderOf } from '../analytics/record';
+import { recordBatchEnd, recordImagesEnd, recorderOf } from '../analytics/record';
 import { allItems } from '../batch/batch-store';
 import { hasEnded, NEVER_RECEIVED } from '../batch/batch-document';
 import { callbackPolicy } from '../callback-address';
@@ -27,11 +27,12 @@ const UNFINISHED = 'Processing did not finish: its part of the batch orchestrati
 export function batchActivities(services: ActivityServices, log: Logger): Record<string, Activity> {
   const store = services.batches;
   const recorder = recorderOf(services);
-  /** An item that ended is recorded for analytics (once, however often an activity runs again). */
-  const ended = async (doc: ImageDocument) => {
-    await recordImageEnd(recorder, doc);
-    return doc;
-  };
+  /**
+   * A batch's items are recorded for analytics as it ends, all at once (a few requests per hundred items rather than
+   * several per item), before its status says it ended; exactly once however often an activity runs again.
+   */
+  const itemsEnded = (items: ImageDocument[]) => recordImagesEnd(recorder, items);
+  /** The ended batch itself, recorded once its status is written. */
   const batchEnded = async (batchId: string) => {
     const batch = await store.get(batchId);
     if (batch && hasEnded(batch.status)) await recordBatchEnd(recorder, batch);
@@ -43,24 +44,22 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const doc = await services.images.get(id, batchId);
     if (!doc) throw new Error(`item ${id} has no document yet`);
     const again = rerun && doc.status === 'failed';
-    if (isTerminal(doc.status) && !again) return { index, status: (await ended(doc)).status as ItemOutcome['status'] };
+    if (isTerminal(doc.status) && !again) return { index, status: doc.status as ItemOutcome['status'] };
     const blob = doc.source.blob ? await services.blobs.get(doc.source.container, doc.source.blob) : undefined;
     // A failed item with no stored image (never received, not stored, refused before storing) keeps its reason.
-    if (!blob && again) return { index, status: (await ended(doc)).status as ItemOutcome['status'] };
+    if (!blob && again) return { index, status: doc.status as ItemOutcome['status'] };
     const final = blob
       ? await completeImage(services, doc, blob.bytes, log)
       : failedImage(doc, 'The image blob of the item is gone.', services.engine.name);
     await saveResult(services, final);
-    return { index, status: (await ended(final)).status as ItemOutcome['status'] };
+    return { index, status: final.status as ItemOutcome['status'] };
   }
 
   async function failItem(input: unknown): Promise<void> {
     const { batchId, index, reason } = input as { batchId: string; index: number; reason: string };
     const doc = await services.images.get(itemDocumentId(batchId, index), batchId);
     if (!doc) return;
-    const final = isTerminal(doc.status) ? doc : failedImage(doc, reason, services.engine.name);
-    if (final !== doc) await services.images.upsert(final);
-    await ended(final);
+    if (!isTerminal(doc.status)) await services.images.upsert(failedImage(doc, reason, services.engine.name));
   }
 
   /** Ends the batch: completed, or incomplete when items never arrived; every item is then succeeded or failed. */
@@ -71,11 +70,12 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
         if (isTerminal(doc.status)) return doc;
         const failed = failedImage(doc, UNFINISHED, services.engine.name);
         await services.images.upsert(failed);
-        return ended(failed);
+        return failed;
       }),
     );
     const summary = summarise(items, itemCount, { startedAt, finishedAt }, services.config.duplicateHashDistance);
     const status = summary.failures.some((f) => f.reason === NEVER_RECEIVED) ? 'incomplete' : 'completed';
+    await itemsEnded(items);
     if (await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing'])) {
       recordBatchEnded({ status, itemCount, durationSeconds: summary.wallClockMs === undefined ? undefined : summary.wallClockMs / 1000 });
     }
@@ -86,6 +86,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
 
   async function failBatch(input: unknown): Promise<void> {
     const { batchId, reason, at } = input as { batchId: string; reason: string; at: string };
+    await itemsEnded(await allItems(store, batchId));
     await store.update(batchId, { status: 'failed', failure: { reason, at }, completedAt: at, updatedAt: at }, ['processing']);
     await batchEnded(batchId);
     log.error(`batch ${batchId} failed: ${reason}`);
