@@ -108,7 +108,7 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 
   it('Cosmos failing transiently: retried in the call, the batch completes', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['ensure'], 1, () => cosmosError(503)).fail(['create'], 2, () => cosmosError(429)).fail(['countItems'], 1, () => cosmosError(408));
+    w.faults.cosmos.fail(['ensure'], 1, () => cosmosError(503)).fail(['create', 'createMany'], 2, () => cosmosError(429)).fail(['countItems'], 1, () => cosmosError(408));
     const delivery = await deliverAsEventHubs(async () => w.ingest(records(await files)));
     expect(delivery).toMatchObject({ invocations: 1, errors: [], result: { accepted: COUNT } });
     expect(w.faults.cosmos.injected).toHaveLength(4);
@@ -117,7 +117,7 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 
   it('Cosmos down for good: the call throws until Cosmos answers, then the batch completes; nothing is dead-lettered', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['ensure', 'get', 'create', 'update', 'countItems'], Infinity, () => cosmosError(503));
+    w.faults.cosmos.fail(['ensure', 'get', 'itemsAt', 'create', 'createMany', 'update', 'countItems'], Infinity, () => cosmosError(503));
     const delivery = await deliverAsEventHubs(async () => w.ingest(records(await files)), { retries: 2, beforeRetry: (retry) => (retry === 2 ? w.faults.cosmos.heal() : undefined) });
     expect(delivery).toMatchObject({ invocations: 3, result: { accepted: COUNT } });
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
@@ -343,8 +343,10 @@ describe('the receive window (sweepBatches, as the timer runs it)', () => {
     await w.ingest(batch.slice(0, 2));
     // The sweep closes the window just as item 2 is about to be written: its "never received" item wins the race.
     let closed = false;
-    w.faults.cosmos.fail(['create'], Infinity, () => cosmosError(500), (doc) => {
-      if (!closed && (doc as { id?: string }).id === itemDocumentId(BATCH, 2)) {
+    // Item documents are created in bulk (createMany) or one by one (create).
+    w.faults.cosmos.fail(['create', 'createMany'], Infinity, () => cosmosError(500), (docOrDocs) => {
+      const doc = ([docOrDocs].flat() as ImageDocument[]).find((d) => d.id === itemDocumentId(BATCH, 2));
+      if (!closed && doc) {
         closed = true;
         void w.memory.batches.update(BATCH, { status: 'processing', closedAt: new Date().toISOString() });
         void w.memory.images.create({ ...(doc as ImageDocument), status: 'failed', error: { reason: 'never received' } });

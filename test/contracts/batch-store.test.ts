@@ -105,6 +105,15 @@ describe.each(adapters)('BatchStore contract: %s', (_name, create) => {
     expect((await allItems(batches, 'b4')).map((d) => d.id)).toEqual(['b4_0', 'b4_1', 'b4_2', 'b4_3', 'b4_9']);
   });
 
+  it("reads a batch's items at given indexes, only those that exist, never another batch's", async () => {
+    for (let index = 0; index < 130; index += 2) await images.create(item('b5', index));
+    await images.create(item('other', 1));
+    const indexes = Array.from({ length: 120 }, (_, i) => i + 1);
+    expect((await batches.itemsAt('b5', indexes)).map((d) => d.itemIndex).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 60 }, (_, i) => 2 * i + 2));
+    expect(await batches.itemsAt('b5', [1, 3])).toEqual([]);
+    expect(await batches.itemsAt('b5', [])).toEqual([]);
+  });
+
   it('keeps a rejected record once, oldest first, apart from the items and from image queries', async () => {
     await images.create(item('b5', 0));
     expect(await batches.reject(rejection('b5', 'b5_rejected_2', '2024-05-02T00:00:00.000Z'))).toBe(true);

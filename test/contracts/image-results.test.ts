@@ -36,6 +36,20 @@ describe.each(adapters)('ImageResults contract: %s', (_name, create) => {
     expect((await store.get('one', 'one'))!.status).toBe('queued');
   });
 
+  it('creates many documents at once, each once per id and partition, saying which were created', async () => {
+    await store.create(image('seen', { partitionKey: 'batch-2' }));
+    const docs = Array.from({ length: 150 }, (_, i) => image(`batch-2_${i}`, { partitionKey: 'batch-2' }));
+    expect(await store.createMany([...docs.slice(0, 120), image('seen', { partitionKey: 'batch-2', status: 'failed' }), ...docs.slice(120), docs[3]])).toEqual([
+      ...Array(120).fill(true),
+      false,
+      ...Array(30).fill(true),
+      false,
+    ]);
+    expect(await store.get('batch-2_149', 'batch-2')).toEqual(docs[149]);
+    expect((await store.get('seen', 'batch-2'))!.status).toBe('queued');
+    expect(await store.createMany([])).toEqual([]);
+  });
+
   it('reads by id and partition, finds by id alone, and answers undefined for what is not there', async () => {
     await store.create(image('b_0', { partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
     expect(await store.get('b_0', 'b')).toMatchObject({ id: 'b_0', batchId: 'b', itemIndex: 0 });

@@ -92,6 +92,26 @@ export class CosmosBatchStore implements BatchStore {
     return resources[0] ?? 0;
   }
 
+  async itemsAt(batchId: string, indexes: readonly number[]): Promise<ImageDocument[]> {
+    const found: ImageDocument[] = [];
+    for (let start = 0; start < indexes.length; start += 100) {
+      const chunk = indexes.slice(start, start + 100);
+      // Indexes are integers (record.ts parses them), checked, so they are written into the query as numbers.
+      if (chunk.some((index) => !Number.isInteger(index))) throw new Error('item indexes are integers');
+      const { resources } = await this.images.items
+        .query<ImageDocument>(
+          {
+            query: `SELECT * FROM c WHERE c.partitionKey = @batchId AND c.type = 'image' AND c.itemIndex IN (${chunk.join(', ')})`,
+            parameters: [{ name: '@batchId', value: batchId }],
+          },
+          { partitionKey: batchId },
+        )
+        .fetchAll();
+      found.push(...resources.map(withoutSystemProperties));
+    }
+    return found;
+  }
+
   async listItems(batchId: string, afterIndex: number, limit: number): Promise<ImageDocument[]> {
     const top = Math.max(1, Math.min(1000, Math.trunc(limit)));
     const { resources } = await this.images.items

@@ -57,6 +57,10 @@ export class MemoryBatchStore implements BatchStore {
     return this.items(batchId).filter((d) => d.itemIndex! < itemCount && (status === undefined || d.status === status)).length;
   }
 
+  async itemsAt(batchId: string, indexes: readonly number[]) {
+    return this.items(batchId).filter((d) => indexes.includes(d.itemIndex!));
+  }
+
   async listItems(batchId: string, afterIndex: number, limit: number) {
     return this.items(batchId)
       .filter((d) => d.itemIndex! > afterIndex)

@@ -1,7 +1,10 @@
-import type { Container, SqlParameter } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput, SqlParameter } from '@azure/cosmos';
 import { expiredQuery, isStatus, withoutSystemProperties } from './cosmos';
 import type { ImageDocument } from './image-document';
 import type { ImageFilter, ImagePage, ImageResults } from './result-store';
+
+/** Operations per bulk request: Cosmos DB takes 100. */
+const BULK = 100;
 
 export class CosmosImageResults implements ImageResults {
   constructor(private readonly container: Container) {}
@@ -14,6 +17,19 @@ export class CosmosImageResults implements ImageResults {
       if (isStatus(error, 409)) return false;
       throw error;
     }
+  }
+
+  async createMany(docs: readonly ImageDocument[]): Promise<boolean[]> {
+    const created: boolean[] = [];
+    for (let start = 0; start < docs.length; start += BULK) {
+      const operations: OperationInput[] = docs.slice(start, start + BULK).map((doc) => ({ operationType: 'Create', resourceBody: doc as unknown as JSONObject }));
+      for (const { statusCode } of await this.container.items.bulk(operations)) {
+        // Thrown with the status, as a single create would (429 included): the caller's retry creates the rest.
+        if (statusCode !== 409 && statusCode >= 300) throw Object.assign(new Error(`creating image documents failed with status ${statusCode}`), { code: statusCode });
+        created.push(statusCode !== 409);
+      }
+    }
+    return created;
   }
 
   async get(id: string, partitionKey: string): Promise<ImageDocument | undefined> {

@@ -22,6 +22,12 @@ export class MemoryImageResults implements ImageResults {
     return true;
   }
 
+  async createMany(docs: readonly ImageDocument[]): Promise<boolean[]> {
+    const created: boolean[] = [];
+    for (const doc of docs) created.push(await this.create(doc));
+    return created;
+  }
+
   async get(id: string, partitionKey: string): Promise<ImageDocument | undefined> {
     const doc = this.docs.get(key(partitionKey, id));
     return doc && copy(doc);
