@@ -8,7 +8,9 @@ import { sweepBatches } from '../../src/lib/orchestration/batch-sweep';
 import { ingestRecords } from '../../src/lib/orchestration/intake';
 import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
 import type { RetryPolicy } from '../../src/lib/retry';
-import type { ImageDocument } from '../../src/lib/results/image-document';
+import { failedImage, type ImageDocument } from '../../src/lib/results/image-document';
+import { batchActivities } from '../../src/lib/orchestration/batch-activities';
+import { BATCH_ACTIVITIES } from '../../src/lib/orchestration/batch-orchestrator';
 import { collectingLogger, deliverAsEventHubs } from '../support/event-hub-trigger';
 import { cosmosError, storageError } from '../support/faults';
 import { encodeImage, solidRaster } from '../support/images';
@@ -138,6 +140,23 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 });
 
 describe('faults during item processing (activities, retried by the orchestrator)', () => {
+  it('an item activity run again after its item ended changes nothing; one whose item failed meanwhile leaves no derivatives', async () => {
+    const w = await world();
+    await w.ingest(records(await files));
+    await w.ended();
+    const processItem = batchActivities(w.services, w.log)[BATCH_ACTIVITIES.processItem];
+    const before = await w.items();
+    // Durable runs an activity again when a crash lost its result: the item's result is written once.
+    expect(await processItem({ batchId: BATCH, index: 0 })).toEqual({ index: 0, status: 'succeeded' });
+    expect(await w.items()).toEqual(before);
+    // A late run of an item its chunk gave up on (failed, without derivatives): what it wrote is removed again.
+    await w.memory.images.upsert(failedImage(before[1], 'Processing kept failing after 4 attempts: timeout', 'sharp'));
+    for (const name of ['thumbnail', 'preview']) await w.memory.blobs.delete(BLOB_CONTAINERS.derived, `${before[1].id}/${name}.jpg`);
+    expect(await processItem({ batchId: BATCH, index: 1 })).toEqual({ index: 1, status: 'failed' });
+    for (const name of ['thumbnail', 'preview']) expect(await w.memory.blobs.exists(BLOB_CONTAINERS.derived, `${before[1].id}/${name}.jpg`)).toBe(false);
+    expect((await w.items())[1]).toMatchObject({ status: 'failed', error: { reason: expect.stringMatching(/^Processing kept failing/) } });
+  });
+
   it('storage failing transiently: the activity retries, every item succeeds', async () => {
     const w = await world();
     w.faults.storage.fail(['get'], 3, () => storageError(503), (container) => container === BLOB_CONTAINERS.batches);
@@ -158,14 +177,15 @@ describe('faults during item processing (activities, retried by the orchestrator
 
   it('Cosmos failing transiently: the activity retries, every item succeeds', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['upsert'], 3, () => cosmosError(503));
+    w.faults.cosmos.fail(['finishQueued', 'upsert'], 3, () => cosmosError(503));
     await w.ingest(records(await files));
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
+    expect(w.faults.cosmos.injected).toHaveLength(3);
   });
 
   it('Cosmos failing for good for item results: the batch ends failed with the reason; a retry after recovery completes it', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['upsert'], Infinity, () => cosmosError(503));
+    w.faults.cosmos.fail(['finishQueued', 'upsert'], Infinity, () => cosmosError(503));
     await w.ingest(records(await files));
     const failed = await w.ended();
     expect(failed).toMatchObject({ status: 'failed', failure: { reason: expect.stringMatching(/^The batch orchestration failed: .*Cosmos DB answered 503/) } });

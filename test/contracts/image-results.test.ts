@@ -50,6 +50,19 @@ describe.each(adapters)('ImageResults contract: %s', (_name, create) => {
     expect(await store.createMany([])).toEqual([]);
   });
 
+  it('writes a result onto a queued document of the given content without reading it, and onto nothing else', async () => {
+    const sha = 'a'.repeat(64);
+    const queued = image('b3_0', { partitionKey: 'b3', source: { ...source, sha256: sha } });
+    await store.create(queued);
+    const result = { status: 'succeeded' as const, updatedAt: '2024-05-01T00:00:05.000Z', processing: { engine: 'sharp', durationMs: 12, finishedAt: '2024-05-01T00:00:05.000Z' }, warnings: ['odd'] };
+    expect(await store.finishQueued('b3_0', 'b3', 'b'.repeat(64), result)).toBeUndefined(); // other content
+    expect(await store.finishQueued('b3_9', 'b3', sha, result)).toBeUndefined(); // no such document
+    expect(await store.finishQueued('b3_0', 'b3', sha, result)).toEqual({ ...queued, ...result });
+    expect(await store.get('b3_0', 'b3')).toEqual({ ...queued, ...result });
+    expect(await store.finishQueued('b3_0', 'b3', sha, { status: 'failed', updatedAt: '2024-05-01T00:00:06.000Z', error: { reason: 'late' } })).toBeUndefined(); // ended already
+    expect((await store.get('b3_0', 'b3'))!.status).toBe('succeeded');
+  });
+
   it('reads by id and partition, finds by id alone, and answers undefined for what is not there', async () => {
     await store.create(image('b_0', { partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
     expect(await store.get('b_0', 'b')).toMatchObject({ id: 'b_0', batchId: 'b', itemIndex: 0 });

@@ -16,7 +16,7 @@ import type { OrchestrationStarter } from './starter';
 import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import { BATCH_ALREADY_ENDED, hasEnded, NEVER_RECEIVED, newBatch, type BatchDocument } from '../batch/batch-document';
 import { deadLetterName, unplacedName, writeDeadLetter } from '../batch/dead-letter';
-import { decodeHeaders, HEADERS, itemBlobName, itemDocumentId, parseRecord, shownHeaders, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
+import { decodeHeaders, HEADERS, itemBlobMetadata, itemBlobName, itemDocumentId, parseRecord, shownHeaders, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
 
 export type IngestServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 
@@ -203,7 +203,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     // Idempotency by content: the same record again restores a lost blob of an item still to be processed.
     const { container, blob, contentType } = existing.source;
     if (parsed.ok && parsed.payload.kind === 'bytes' && blob && !isTerminal(existing.status) && !(await retry(() => services.blobs.exists(container, blob)))) {
-      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream' }));
+      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream', metadata: itemBlobMetadata(record.value) }));
       log.warn(`batch ${placement.batchId}: item ${placement.index} had lost its blob ${container}/${blob}; written again`);
     }
     return 'duplicates';
@@ -249,7 +249,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now), () => recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' }));
     }
     // Same name on redelivery, so a retried write overwrites rather than duplicates.
-    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType }));
+    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType, metadata: itemBlobMetadata(bytes) }));
     return create(queuedImage({ ...fields, source: itemSource(blob, bytes, parsed.fileName, contentType, now) }, now));
   }
 
