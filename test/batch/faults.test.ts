@@ -119,7 +119,7 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 
   it('Cosmos down for good: the call throws until Cosmos answers, then the batch completes; nothing is dead-lettered', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['ensure', 'get', 'itemsAt', 'create', 'createMany', 'update', 'countItems'], Infinity, () => cosmosError(503));
+    w.faults.cosmos.fail(['ensure', 'get', 'itemsAt', 'create', 'createMany', 'update', 'updateAndRead', 'countItems'], Infinity, () => cosmosError(503));
     const delivery = await deliverAsEventHubs(async () => w.ingest(records(await files)), { retries: 2, beforeRetry: (retry) => (retry === 2 ? w.faults.cosmos.heal() : undefined) });
     expect(delivery).toMatchObject({ invocations: 3, result: { accepted: COUNT } });
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
@@ -213,7 +213,7 @@ describe('faults during the summary', () => {
 
   it('Cosmos failing transiently: the summary activity retries, the batch completes', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['update'], 2, () => cosmosError(503), summaryWrite);
+    w.faults.cosmos.fail(['update', 'updateAndRead'], 2, () => cosmosError(503), summaryWrite);
     await w.ingest(records(await files));
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
     expect(w.faults.cosmos.injected).toHaveLength(2);
@@ -221,7 +221,7 @@ describe('faults during the summary', () => {
 
   it('Cosmos failing for good for the summary: the batch ends failed, with the reason', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['update'], Infinity, () => cosmosError(503), summaryWrite);
+    w.faults.cosmos.fail(['update', 'updateAndRead'], Infinity, () => cosmosError(503), summaryWrite);
     await w.ingest(records(await files));
     const batch = await w.ended();
     expect(batch).toMatchObject({ status: 'failed', failure: { reason: expect.stringMatching(/^The batch orchestration failed: .*Cosmos DB answered 503/) } });
@@ -233,7 +233,7 @@ describe('faults during the summary', () => {
   it('Cosmos down for good when the batch ends: the orchestration fails; once Cosmos answers, the sweep ends the batch failed', async () => {
     const w = await world();
     const endingWrite = (_id: unknown, changes: unknown) => ['completed', 'incomplete', 'failed'].includes(String((changes as Partial<BatchDocument>).status));
-    w.faults.cosmos.fail(['listItems'], Infinity, () => cosmosError(503)).fail(['update'], Infinity, () => cosmosError(503), endingWrite);
+    w.faults.cosmos.fail(['listItems'], Infinity, () => cosmosError(503)).fail(['update', 'updateAndRead'], Infinity, () => cosmosError(503), endingWrite);
     await w.ingest(records(await files));
     await w.engine.ended(BATCH);
     expect(await w.engine.starter.state(BATCH)).toMatchObject({ status: 'failed', error: expect.stringMatching(/Cosmos DB answered 503/) });

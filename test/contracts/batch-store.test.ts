@@ -68,6 +68,15 @@ describe.each(adapters)('BatchStore contract: %s', (_name, create) => {
     expect(await batches.update('missing', { status: 'failed' }, ['receiving'])).toBe(false);
   });
 
+  it('answers the document as written by an update, or nothing where update answers false', async () => {
+    await batches.ensure(newBatch('b7', 2, undefined, at(1)));
+    const written = await batches.updateAndRead('b7', { status: 'processing', startedAt: at(2).toISOString() }, ['receiving']);
+    expect(written).toEqual({ ...newBatch('b7', 2, undefined, at(1)), status: 'processing', startedAt: at(2).toISOString() });
+    expect(written).toEqual(await batches.get('b7'));
+    expect(await batches.updateAndRead('b7', { status: 'completed' }, ['receiving'])).toBeUndefined();
+    expect(await batches.updateAndRead('missing', { status: 'completed' })).toBeUndefined();
+  });
+
   it('lets exactly one of concurrent updates from the same status through', async () => {
     await batches.ensure(newBatch('b3', 1, undefined));
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => batches.update('b3', { status: 'processing', instanceId: `i${i}` }, ['receiving'])));

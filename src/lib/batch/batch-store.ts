@@ -31,6 +31,8 @@ export interface BatchStore {
    * of `from`: false when it is not. Concurrent updates from the same status let exactly one through.
    */
   update(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<boolean>;
+  /** As update, answering the document as written (in the same request), or undefined where update answers false. */
+  updateAndRead(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<BatchDocument | undefined>;
   /** Batches by updatedAt, oldest first, at most `limit` a page. */
   list(filter: BatchFilter, page: { limit: number; continuationToken?: string }): Promise<BatchPage>;
   /** Items of the batch with an index below `itemCount` (so a stray index can never complete a batch early). */

@@ -37,16 +37,21 @@ export class CosmosBatchStore implements BatchStore {
   }
 
   async update(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<boolean> {
+    return Boolean(await this.updateAndRead(id, changes, from));
+  }
+
+  async updateAndRead(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<BatchDocument | undefined> {
     const operations: PatchOperation[] = Object.entries(changes)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => ({ op: 'set', path: `/${key}`, value }));
     // Statuses are our own literals, never input: safe to write into the condition (which takes no parameters).
     const condition = from && `FROM c WHERE ${from.map((status) => `c.status = '${status}'`).join(' OR ')}`;
     try {
-      await this.batches.item(id, id).patch(condition ? { operations, condition } : operations);
-      return true;
+      // A patch answers the document as written.
+      const { resource } = await this.batches.item(id, id).patch<BatchDocument>(condition ? { operations, condition } : operations);
+      return resource && withoutSystemProperties(resource);
     } catch (error) {
-      if (isStatus(error, 412) || isStatus(error, 404)) return false;
+      if (isStatus(error, 412) || isStatus(error, 404)) return undefined;
       throw error;
     }
   }

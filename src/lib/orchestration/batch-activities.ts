@@ -1,6 +1,6 @@
 import { recordBatchEnd, recordImagesEnd, recorderOf } from '../analytics/record';
 import { allItems } from '../batch/batch-store';
-import { hasEnded, NEVER_RECEIVED } from '../batch/batch-document';
+import { hasEnded, NEVER_RECEIVED, type BatchDocument } from '../batch/batch-document';
 import { callbackPolicy } from '../callback-address';
 import { itemBlobName, itemDocumentId } from '../batch/record';
 import { summarise } from '../batch/summary';
@@ -39,9 +39,9 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
    * several per item), before its status says it ended; exactly once however often an activity runs again.
    */
   const itemsEnded = (items: ImageDocument[]) => recordImagesEnd(recorder, items);
-  /** The ended batch itself, recorded once its status is written. */
-  const batchEnded = async (batchId: string) => {
-    const batch = await store.get(batchId);
+  /** The ended batch itself, recorded once its status is written: from the document as written, else as stored. */
+  const batchEnded = async (batchId: string, written: BatchDocument | undefined) => {
+    const batch = written ?? (await store.get(batchId));
     if (batch && hasEnded(batch.status)) await recordBatchEnd(recorder, batch);
   };
 
@@ -108,10 +108,9 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const summary = summarise(items, itemCount, { startedAt, finishedAt }, services.config.duplicateHashDistance);
     const status = summary.failures.some((f) => f.reason === NEVER_RECEIVED) ? 'incomplete' : 'completed';
     await itemsEnded(items);
-    if (await store.update(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing'])) {
-      recordBatchEnded({ status, itemCount, durationSeconds: summary.wallClockMs === undefined ? undefined : summary.wallClockMs / 1000 });
-    }
-    await batchEnded(batchId);
+    const ended = await store.updateAndRead(batchId, { status, summary, completedAt: finishedAt, updatedAt: finishedAt }, ['processing']);
+    if (ended) recordBatchEnded({ status, itemCount, durationSeconds: summary.wallClockMs === undefined ? undefined : summary.wallClockMs / 1000 });
+    await batchEnded(batchId, ended);
     log.info(`batch ${batchId} ${status}: ${summary.counts.succeeded} succeeded, ${summary.counts.failed} failed`, { batchId });
     return { counts: summary.counts };
   }
@@ -119,8 +118,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
   async function failBatch(input: unknown): Promise<void> {
     const { batchId, reason, at } = input as { batchId: string; reason: string; at: string };
     await itemsEnded(await allItems(store, batchId));
-    await store.update(batchId, { status: 'failed', failure: { reason, at }, completedAt: at, updatedAt: at }, ['processing']);
-    await batchEnded(batchId);
+    await batchEnded(batchId, await store.updateAndRead(batchId, { status: 'failed', failure: { reason, at }, completedAt: at, updatedAt: at }, ['processing']));
     log.error(`batch ${batchId} failed: ${reason}`);
   }
 

@@ -96,9 +96,9 @@ export async function sweepBatches(deps: SweepDeps, now = new Date()): Promise<S
         // Its items are recorded as it ends, before its status says so, as the batch activities record them.
         const items = await retry(() => allItems(batches, batch.id));
         await retry(() => recordImagesEnd(recorderOf(deps.services), items));
-        if (await retry(() => batches.update(batch.id, { status: 'failed', failure, completedAt: at, updatedAt: at }, ['processing']))) {
-          const ended = await retry(() => batches.get(batch.id));
-          if (ended) await retry(() => recordBatchEnd(recorderOf(deps.services), ended));
+        const ended = await retry(() => batches.updateAndRead(batch.id, { status: 'failed', failure, completedAt: at, updatedAt: at }, ['processing']));
+        if (ended) {
+          await retry(() => recordBatchEnd(recorderOf(deps.services), ended));
           deps.log.error(`batch ${batch.id} failed: ${failure.reason}`);
           result.failed.push(batch.id);
         }
