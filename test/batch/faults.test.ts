@@ -8,7 +8,9 @@ import { sweepBatches } from '../../src/lib/orchestration/batch-sweep';
 import { ingestRecords } from '../../src/lib/orchestration/intake';
 import type { OrchestrationStarter } from '../../src/lib/orchestration/starter';
 import type { RetryPolicy } from '../../src/lib/retry';
-import type { ImageDocument } from '../../src/lib/results/image-document';
+import { failedImage, type ImageDocument } from '../../src/lib/results/image-document';
+import { batchActivities } from '../../src/lib/orchestration/batch-activities';
+import { BATCH_ACTIVITIES } from '../../src/lib/orchestration/batch-orchestrator';
 import { collectingLogger, deliverAsEventHubs } from '../support/event-hub-trigger';
 import { cosmosError, storageError } from '../support/faults';
 import { encodeImage, solidRaster } from '../support/images';
@@ -108,7 +110,7 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 
   it('Cosmos failing transiently: retried in the call, the batch completes', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['ensure'], 1, () => cosmosError(503)).fail(['create'], 2, () => cosmosError(429)).fail(['countItems'], 1, () => cosmosError(408));
+    w.faults.cosmos.fail(['ensure'], 1, () => cosmosError(503)).fail(['create', 'createMany'], 2, () => cosmosError(429)).fail(['countItems'], 1, () => cosmosError(408));
     const delivery = await deliverAsEventHubs(async () => w.ingest(records(await files)));
     expect(delivery).toMatchObject({ invocations: 1, errors: [], result: { accepted: COUNT } });
     expect(w.faults.cosmos.injected).toHaveLength(4);
@@ -117,7 +119,7 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 
   it('Cosmos down for good: the call throws until Cosmos answers, then the batch completes; nothing is dead-lettered', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['ensure', 'get', 'create', 'update', 'countItems'], Infinity, () => cosmosError(503));
+    w.faults.cosmos.fail(['ensure', 'get', 'itemsAt', 'create', 'createMany', 'update', 'updateAndRead', 'countItems'], Infinity, () => cosmosError(503));
     const delivery = await deliverAsEventHubs(async () => w.ingest(records(await files)), { retries: 2, beforeRetry: (retry) => (retry === 2 ? w.faults.cosmos.heal() : undefined) });
     expect(delivery).toMatchObject({ invocations: 3, result: { accepted: COUNT } });
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
@@ -138,6 +140,23 @@ describe('faults during ingest, under the Event Hubs trigger (checkpoint moves o
 });
 
 describe('faults during item processing (activities, retried by the orchestrator)', () => {
+  it('an item activity run again after its item ended changes nothing; one whose item failed meanwhile leaves no derivatives', async () => {
+    const w = await world();
+    await w.ingest(records(await files));
+    await w.ended();
+    const processItem = batchActivities(w.services, w.log)[BATCH_ACTIVITIES.processItem];
+    const before = await w.items();
+    // Durable runs an activity again when a crash lost its result: the item's result is written once.
+    expect(await processItem({ batchId: BATCH, index: 0 })).toEqual({ index: 0, status: 'succeeded' });
+    expect(await w.items()).toEqual(before);
+    // A late run of an item its chunk gave up on (failed, without derivatives): what it wrote is removed again.
+    await w.memory.images.upsert(failedImage(before[1], 'Processing kept failing after 4 attempts: timeout', 'sharp'));
+    for (const name of ['thumbnail', 'preview']) await w.memory.blobs.delete(BLOB_CONTAINERS.derived, `${before[1].id}/${name}.jpg`);
+    expect(await processItem({ batchId: BATCH, index: 1 })).toEqual({ index: 1, status: 'failed' });
+    for (const name of ['thumbnail', 'preview']) expect(await w.memory.blobs.exists(BLOB_CONTAINERS.derived, `${before[1].id}/${name}.jpg`)).toBe(false);
+    expect((await w.items())[1]).toMatchObject({ status: 'failed', error: { reason: expect.stringMatching(/^Processing kept failing/) } });
+  });
+
   it('storage failing transiently: the activity retries, every item succeeds', async () => {
     const w = await world();
     w.faults.storage.fail(['get'], 3, () => storageError(503), (container) => container === BLOB_CONTAINERS.batches);
@@ -158,14 +177,15 @@ describe('faults during item processing (activities, retried by the orchestrator
 
   it('Cosmos failing transiently: the activity retries, every item succeeds', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['upsert'], 3, () => cosmosError(503));
+    w.faults.cosmos.fail(['finishQueued', 'upsert'], 3, () => cosmosError(503));
     await w.ingest(records(await files));
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
+    expect(w.faults.cosmos.injected).toHaveLength(3);
   });
 
   it('Cosmos failing for good for item results: the batch ends failed with the reason; a retry after recovery completes it', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['upsert'], Infinity, () => cosmosError(503));
+    w.faults.cosmos.fail(['finishQueued', 'upsert'], Infinity, () => cosmosError(503));
     await w.ingest(records(await files));
     const failed = await w.ended();
     expect(failed).toMatchObject({ status: 'failed', failure: { reason: expect.stringMatching(/^The batch orchestration failed: .*Cosmos DB answered 503/) } });
@@ -193,7 +213,7 @@ describe('faults during the summary', () => {
 
   it('Cosmos failing transiently: the summary activity retries, the batch completes', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['update'], 2, () => cosmosError(503), summaryWrite);
+    w.faults.cosmos.fail(['update', 'updateAndRead'], 2, () => cosmosError(503), summaryWrite);
     await w.ingest(records(await files));
     expect(await w.ended()).toMatchObject({ status: 'completed', summary: { counts: { succeeded: COUNT } } });
     expect(w.faults.cosmos.injected).toHaveLength(2);
@@ -201,7 +221,7 @@ describe('faults during the summary', () => {
 
   it('Cosmos failing for good for the summary: the batch ends failed, with the reason', async () => {
     const w = await world();
-    w.faults.cosmos.fail(['update'], Infinity, () => cosmosError(503), summaryWrite);
+    w.faults.cosmos.fail(['update', 'updateAndRead'], Infinity, () => cosmosError(503), summaryWrite);
     await w.ingest(records(await files));
     const batch = await w.ended();
     expect(batch).toMatchObject({ status: 'failed', failure: { reason: expect.stringMatching(/^The batch orchestration failed: .*Cosmos DB answered 503/) } });
@@ -213,7 +233,7 @@ describe('faults during the summary', () => {
   it('Cosmos down for good when the batch ends: the orchestration fails; once Cosmos answers, the sweep ends the batch failed', async () => {
     const w = await world();
     const endingWrite = (_id: unknown, changes: unknown) => ['completed', 'incomplete', 'failed'].includes(String((changes as Partial<BatchDocument>).status));
-    w.faults.cosmos.fail(['listItems'], Infinity, () => cosmosError(503)).fail(['update'], Infinity, () => cosmosError(503), endingWrite);
+    w.faults.cosmos.fail(['listItems'], Infinity, () => cosmosError(503)).fail(['update', 'updateAndRead'], Infinity, () => cosmosError(503), endingWrite);
     await w.ingest(records(await files));
     await w.engine.ended(BATCH);
     expect(await w.engine.starter.state(BATCH)).toMatchObject({ status: 'failed', error: expect.stringMatching(/Cosmos DB answered 503/) });
@@ -343,8 +363,10 @@ describe('the receive window (sweepBatches, as the timer runs it)', () => {
     await w.ingest(batch.slice(0, 2));
     // The sweep closes the window just as item 2 is about to be written: its "never received" item wins the race.
     let closed = false;
-    w.faults.cosmos.fail(['create'], Infinity, () => cosmosError(500), (doc) => {
-      if (!closed && (doc as { id?: string }).id === itemDocumentId(BATCH, 2)) {
+    // Item documents are created in bulk (createMany) or one by one (create).
+    w.faults.cosmos.fail(['create', 'createMany'], Infinity, () => cosmosError(500), (docOrDocs) => {
+      const doc = ([docOrDocs].flat() as ImageDocument[]).find((d) => d.id === itemDocumentId(BATCH, 2));
+      if (!closed && doc) {
         closed = true;
         void w.memory.batches.update(BATCH, { status: 'processing', closedAt: new Date().toISOString() });
         void w.memory.images.create({ ...(doc as ImageDocument), status: 'failed', error: { reason: 'never received' } });

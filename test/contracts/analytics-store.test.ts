@@ -99,4 +99,19 @@ describe.each(adapters)('AnalyticsStore contract: %s', (_name, create) => {
     const bands = [near.hashBand0, near.hashBand1, near.hashBand2, near.hashBand3, near.hashBand4] as number[];
     expect((await store.sharingBand(bands)).map((f) => f.id).sort()).toEqual(['image:i0', 'image:other-day']);
   });
+
+  it('reads and writes many facts at once, and finds facts sharing a band with any of many hashes', async () => {
+    const facts = Array.from({ length: 205 }, (_, i) => fact(`m${i}`, i % 2 ? '2024-05-01' : '2024-05-02', i === 7 ? '3c5a9f0e1b2d4c6a' : i === 8 ? '9b1d7e3f5a2c4e60' : 'c3a560f1e4d2b395'));
+    await store.putFacts(facts);
+    await store.putFacts([{ ...facts[0], countedAs: { version: 'v2', counters: ['status.succeeded'] } }]);
+    const keys = [...facts.map(({ id, day }) => ({ id, day })), { id: 'image:missing', day: '2024-05-01' }, { id: facts[1].id, day: '2024-05-09' }];
+    const read = (await store.getFacts(keys)).sort((a, b) => a.id.localeCompare(b.id));
+    expect(read).toHaveLength(205);
+    expect(read.find((f) => f.id === 'image:m0')).toEqual({ ...facts[0], countedAs: { version: 'v2', counters: ['status.succeeded'] } });
+    expect(read.find((f) => f.id === 'image:m9')).toEqual(facts[9]);
+    const bandsOf = (f: StoredFact) => { const g = f as ImageFact; return [g.hashBand0, g.hashBand1, g.hashBand2, g.hashBand3, g.hashBand4] as number[]; };
+    const near = [fact('n1', '2024-05-03', '3c5a9f0e1b2d5d7b'), fact('n2', '2024-05-03', '9b1d7e3f5a2c4e61')];
+    expect((await store.sharingAnyBand(near.map(bandsOf))).map((f) => f.id).sort()).toEqual(['image:m7', 'image:m8']);
+    expect(await store.sharingAnyBand([])).toEqual([]);
+  });
 });

@@ -68,6 +68,15 @@ describe.each(adapters)('BatchStore contract: %s', (_name, create) => {
     expect(await batches.update('missing', { status: 'failed' }, ['receiving'])).toBe(false);
   });
 
+  it('answers the document as written by an update, or nothing where update answers false', async () => {
+    await batches.ensure(newBatch('b7', 2, undefined, at(1)));
+    const written = await batches.updateAndRead('b7', { status: 'processing', startedAt: at(2).toISOString() }, ['receiving']);
+    expect(written).toEqual({ ...newBatch('b7', 2, undefined, at(1)), status: 'processing', startedAt: at(2).toISOString() });
+    expect(written).toEqual(await batches.get('b7'));
+    expect(await batches.updateAndRead('b7', { status: 'completed' }, ['receiving'])).toBeUndefined();
+    expect(await batches.updateAndRead('missing', { status: 'completed' })).toBeUndefined();
+  });
+
   it('lets exactly one of concurrent updates from the same status through', async () => {
     await batches.ensure(newBatch('b3', 1, undefined));
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => batches.update('b3', { status: 'processing', instanceId: `i${i}` }, ['receiving'])));
@@ -103,6 +112,15 @@ describe.each(adapters)('BatchStore contract: %s', (_name, create) => {
     expect((await batches.listItems('b4', -1, 2)).map((d) => d.itemIndex)).toEqual([0, 1]);
     expect((await batches.listItems('b4', 1, 10)).map((d) => d.itemIndex)).toEqual([2, 3, 9]);
     expect((await allItems(batches, 'b4')).map((d) => d.id)).toEqual(['b4_0', 'b4_1', 'b4_2', 'b4_3', 'b4_9']);
+  });
+
+  it("reads a batch's items at given indexes, only those that exist, never another batch's", async () => {
+    for (let index = 0; index < 130; index += 2) await images.create(item('b5', index));
+    await images.create(item('other', 1));
+    const indexes = Array.from({ length: 120 }, (_, i) => i + 1);
+    expect((await batches.itemsAt('b5', indexes)).map((d) => d.itemIndex).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 60 }, (_, i) => 2 * i + 2));
+    expect(await batches.itemsAt('b5', [1, 3])).toEqual([]);
+    expect(await batches.itemsAt('b5', [])).toEqual([]);
   });
 
   it('keeps a rejected record once, oldest first, apart from the items and from image queries', async () => {

@@ -36,6 +36,33 @@ describe.each(adapters)('ImageResults contract: %s', (_name, create) => {
     expect((await store.get('one', 'one'))!.status).toBe('queued');
   });
 
+  it('creates many documents at once, each once per id and partition, saying which were created', async () => {
+    await store.create(image('seen', { partitionKey: 'batch-2' }));
+    const docs = Array.from({ length: 150 }, (_, i) => image(`batch-2_${i}`, { partitionKey: 'batch-2' }));
+    expect(await store.createMany([...docs.slice(0, 120), image('seen', { partitionKey: 'batch-2', status: 'failed' }), ...docs.slice(120), docs[3]])).toEqual([
+      ...Array(120).fill(true),
+      false,
+      ...Array(30).fill(true),
+      false,
+    ]);
+    expect(await store.get('batch-2_149', 'batch-2')).toEqual(docs[149]);
+    expect((await store.get('seen', 'batch-2'))!.status).toBe('queued');
+    expect(await store.createMany([])).toEqual([]);
+  });
+
+  it('writes a result onto a queued document of the given content without reading it, and onto nothing else', async () => {
+    const sha = 'a'.repeat(64);
+    const queued = image('b3_0', { partitionKey: 'b3', source: { ...source, sha256: sha } });
+    await store.create(queued);
+    const result = { status: 'succeeded' as const, updatedAt: '2024-05-01T00:00:05.000Z', processing: { engine: 'sharp', durationMs: 12, finishedAt: '2024-05-01T00:00:05.000Z' }, warnings: ['odd'] };
+    expect(await store.finishQueued('b3_0', 'b3', 'b'.repeat(64), result)).toBeUndefined(); // other content
+    expect(await store.finishQueued('b3_9', 'b3', sha, result)).toBeUndefined(); // no such document
+    expect(await store.finishQueued('b3_0', 'b3', sha, result)).toEqual({ ...queued, ...result });
+    expect(await store.get('b3_0', 'b3')).toEqual({ ...queued, ...result });
+    expect(await store.finishQueued('b3_0', 'b3', sha, { status: 'failed', updatedAt: '2024-05-01T00:00:06.000Z', error: { reason: 'late' } })).toBeUndefined(); // ended already
+    expect((await store.get('b3_0', 'b3'))!.status).toBe('succeeded');
+  });
+
   it('reads by id and partition, finds by id alone, and answers undefined for what is not there', async () => {
     await store.create(image('b_0', { partitionKey: 'b', batchId: 'b', itemIndex: 0 }));
     expect(await store.get('b_0', 'b')).toMatchObject({ id: 'b_0', batchId: 'b', itemIndex: 0 });

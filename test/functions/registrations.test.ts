@@ -150,6 +150,29 @@ describe('Azure registrations (src/functions)', () => {
     expect([redirect.status, redirect.headers.location]).toEqual([302, '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fweb%2Fupload.html']);
   });
 
+  it('process the content the blob trigger bound, without reading the blob again', async () => {
+    const image = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#0088ff' } }).png().toBuffer();
+    const claims = [
+      { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: '5a1e0000-0000-4000-8000-0000000000b2' },
+      { typ: 'name', val: 'Bea' },
+      { typ: 'roles', val: 'uploader' },
+    ];
+    const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims })).toString('base64');
+    const headers = { 'x-ms-client-principal': principal };
+    const upload = new functions.HttpRequest({ method: 'POST', url: 'https://app.example.net/api/images', headers: { ...headers, 'content-type': 'image/png', 'content-length': String(image.length) }, body: { bytes: image } });
+    const accepted = await call(registrations.get('uploadImage')!, upload, context('uploadImage'));
+    expect(accepted.status, accepted.body).toBe(202);
+    const { id } = JSON.parse(accepted.body) as { id: string };
+    const { AzureBlobStore, blobServiceClient } = await import('../../src/lib/storage/azure-blob-store.js');
+    const blobs = new AzureBlobStore(blobServiceClient({ kind: 'connectionString', value: azurite.connectionString }));
+    const stored = (await blobs.get('uploads', id))!;
+    // Gone from storage after the trigger bound it: only the bound content can be processed.
+    await blobs.delete('uploads', id);
+    await registrations.get('processUpload')!.handler(image, context('processUpload', { name: id, metadata: stored.metadata, properties: { contentType: stored.contentType } }));
+    const read = new functions.HttpRequest({ method: 'GET', url: `https://app.example.net/api/images/${id}`, params: { id }, headers });
+    expect(JSON.parse((await call(registrations.get('getImage')!, read, context('getImage'))).body)).toMatchObject({ id, status: 'succeeded', metadata: { width: 120, height: 80 } });
+  });
+
   it('log a failed image on the invocation context and return normally', async () => {
     const { AzureBlobStore, blobServiceClient } = await import('../../src/lib/storage/azure-blob-store.js');
     const blobs = new AzureBlobStore(blobServiceClient({ kind: 'connectionString', value: azurite.connectionString }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failureCategory } from '../../src/lib/analytics/failure-category';
 import { MemoryAnalyticsStore } from '../../src/lib/analytics/memory-analytics-store';
 import { createHmac } from 'node:crypto';
-import { recordBatchEnd, recordImageEnd, recorderOf } from '../../src/lib/analytics/record';
+import { recordBatchEnd, recordImageEnd, recordImagesEnd, recorderOf } from '../../src/lib/analytics/record';
 import type { Services } from '../../src/lib/services';
 import { statsFrom } from '../../src/lib/analytics/stats';
 import { NEVER_RECEIVED } from '../../src/lib/batch/batch-document';
@@ -86,6 +86,70 @@ describe('recording ended images and batches', () => {
     expect(flat).toMatchObject({ duplicateOf: null, duplicateGroup: null, hashDegenerate: 'all zeros' });
     await recordImageEnd(recorder(store), succeeded('copy', '3c5a9f0e1b2d5d7b'));
     expect((await dayStats(store)).duplicates).toEqual({ images: 1, rate: 0.25 });
+  });
+
+  /** A batch's items: near-duplicates among them (1, 3 and 5), a flat one, failures, over more counters than one patch takes. */
+  function batchItems(): ImageDocument[] {
+    const hashes = ['3c5a9f0e1b2d4c6a', 'c3a560f1e4d2b395', '0000000000000000', '3c5a9f0e1b2d5d7b', '5a5a5a5a0f0f0f0f', '3c5a9f0e1b2d4c6b', '9b1d7e3f5a2c4e60'];
+    return hashes.map((hash, i) => {
+      const doc = succeeded(`b1_${i}`, hash, { partitionKey: 'b1', batchId: 'b1', itemIndex: i, processing: { engine: 'sharp', durationMs: 10 * (i + 1) ** 2, finishedAt: '2024-05-01T10:00:01.000Z' } });
+      return i === 4 ? failedImage(doc, 'The PNG image cannot be decoded: bad data', 'sharp', new Date('2024-05-01T10:00:02.000Z')) : doc;
+    });
+  }
+  // As stored documents are compared: a field set to undefined is no field.
+  const withoutTimes = (facts: unknown[]) => JSON.parse(JSON.stringify(facts.map((f) => ({ ...(f as object), recordedAt: undefined }))));
+  async function allFacts(store: MemoryAnalyticsStore) {
+    const facts = [];
+    for await (const page of store.factsOfDay('image', '2024-05-01')) facts.push(...page);
+    return facts.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  it('records a batch of images at once exactly as one by one in index order: the same facts, groups and counts', async () => {
+    const earlier = succeeded('earlier', 'c3a560f1e4d2b390');
+    const one = new MemoryAnalyticsStore();
+    await recordImageEnd(recorder(one), earlier);
+    for (const doc of batchItems()) await recordImageEnd(recorder(one), doc);
+    const all = new MemoryAnalyticsStore();
+    await recordImageEnd(recorder(all), earlier);
+    await recordImagesEnd(recorder(all), batchItems().reverse());
+    expect(withoutTimes(await allFacts(all))).toEqual(withoutTimes(await allFacts(one)));
+    expect(await all.aggregates({ from: '2024-05-01', to: '2024-05-02' })).toEqual(await one.aggregates({ from: '2024-05-01', to: '2024-05-02' }));
+    expect(await all.aggregates({ batchId: 'b1' })).toEqual(await one.aggregates({ batchId: 'b1' }));
+    expect((await allFacts(all)).find((f) => f.id === 'image:b1_1')).toMatchObject({ duplicateOf: 'earlier' });
+    expect((await allFacts(all)).find((f) => f.id === 'image:b1_5')).toMatchObject({ duplicateOf: 'b1_0', duplicateGroup: 'b1_0' });
+    // Recorded again (the summary activity run again): nothing changes; with changed outcomes (a retried batch), the counts move.
+    await recordImagesEnd(recorder(all), batchItems());
+    expect(await all.aggregates({ batchId: 'b1' })).toEqual(await one.aggregates({ batchId: 'b1' }));
+    const retried = batchItems().map((doc) => (doc.itemIndex === 4 ? succeeded(doc.id, '5a5a5a5a0f0f0f0f', { partitionKey: 'b1', batchId: 'b1', itemIndex: 4 }) : doc));
+    await recordImagesEnd(recorder(all), retried);
+    for (const doc of retried) await recordImageEnd(recorder(one), doc);
+    expect(await all.aggregates({ batchId: 'b1' })).toEqual(await one.aggregates({ batchId: 'b1' }));
+    expect(statsFrom(await all.aggregates({ batchId: 'b1' })).byStatus).toEqual({ succeeded: 7, failed: 0 });
+  });
+
+  it('records a batch of images exactly once when any store call fails: the next attempt finishes the count, never doubles it', async () => {
+    const expected = new MemoryAnalyticsStore();
+    await recordImagesEnd(recorder(expected), batchItems());
+    const want = await expected.aggregates({ batchId: 'b1' });
+    expect(statsFrom(want).byStatus).toEqual({ succeeded: 6, failed: 1 });
+    const methods = ['getFacts', 'putFacts', 'applyOnce', 'clearMarker', 'sharingAnyBand', 'getFact', 'putFact', 'setCountState', 'sharingBand'];
+    // The store calls of one recording, counted on a run that fails none of them.
+    let calls = 0;
+    await recordImagesEnd(recorder(new Faults().fail(methods, 1, () => cosmosError(503), () => (calls++, false)).wrap(new MemoryAnalyticsStore())), batchItems());
+    expect(calls).toBeGreaterThan(5);
+    for (let failAt = 0; failAt < calls; failAt++) {
+      const store = new MemoryAnalyticsStore();
+      const faults = new Faults();
+      let n = 0;
+      faults.fail(methods, 1, () => cosmosError(503), () => n++ === failAt);
+      const wrapped = faults.wrap(store);
+      // The attempt that meets the failure stops there; the ones after it (the activity's retries) go through.
+      for (let attempt = 0; attempt < 3; attempt++) await recordImagesEnd(recorder(wrapped), batchItems()).catch(() => undefined);
+      expect(faults.injected, `failure at call ${failAt}`).toHaveLength(1);
+      expect(await store.aggregates({ batchId: 'b1' }), `failure at call ${failAt}`).toEqual(want);
+      expect(await store.aggregates({ from: '2024-05-01', to: '2024-05-02' }), `failure at call ${failAt}`).toEqual(await expected.aggregates({ from: '2024-05-01', to: '2024-05-02' }));
+      expect((await allFacts(store)).every((f) => f.countedAs && !f.counting), `failure at call ${failAt}`).toBe(true);
+    }
   });
 
   it('records a batch once, with its status in the day counts', async () => {

@@ -18,7 +18,8 @@ export interface Aggregate {
  */
 export interface CountState {
   countedAs?: { version: string; counters: string[] };
-  counting?: { version: string; counters: string[] };
+  /** `group`: the change is part of a group counted together (record.ts recordImagesEnd), under that group's marker. */
+  counting?: { version: string; counters: string[]; group?: string };
 }
 
 export type StoredFact = Fact & CountState;
@@ -37,8 +38,12 @@ export interface AggregateFilter {
  */
 export interface AnalyticsStore {
   getFact(id: string, day: string): Promise<StoredFact | undefined>;
+  /** The stored facts among these (a few requests per day, however many): those not stored are left out. */
+  getFacts(keys: ReadonlyArray<{ id: string; day: string }>): Promise<StoredFact[]>;
   /** Creates or replaces. */
   putFact(fact: StoredFact): Promise<void>;
+  /** Creates or replaces each, in as few requests as the store allows (not atomically: some may be written when it throws). */
+  putFacts(facts: readonly StoredFact[]): Promise<void>;
   /** Sets or clears the count state of a stored fact. */
   setCountState(id: string, day: string, state: CountState): Promise<void>;
   /**
@@ -57,6 +62,8 @@ export interface AnalyticsStore {
   factsOfDay(type: Fact['type'], day: string): AsyncIterable<StoredFact[]>;
   /** Image facts sharing at least one hash band with `bands` (band i with band i): the near-duplicate candidates. */
   sharingBand(bands: readonly number[]): Promise<StoredFact[]>;
+  /** Image facts sharing at least one band with any of the hashes' `bandSets`: sharingBand for many hashes at once. */
+  sharingAnyBand(bandSets: ReadonlyArray<readonly number[]>): Promise<StoredFact[]>;
 }
 
 export const aggregateId = (key: AggregateKey) => (key.kind === 'day' ? `day:${key.day}` : `batch:${key.batchId}:${key.day}`);

@@ -1,4 +1,4 @@
-import type { Container, PatchOperation } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput, PatchOperation } from '@azure/cosmos';
 import { isStatus, withoutSystemProperties } from '../results/cosmos';
 import { aggregateId, type Aggregate, type AggregateFilter, type AggregateKey, type AnalyticsStore, type CountState, type StoredFact } from './analytics-store';
 import type { Fact } from './facts';
@@ -26,8 +26,37 @@ export class CosmosAnalyticsStore implements AnalyticsStore {
     return resource && withoutSystemProperties(resource);
   }
 
+  async getFacts(keys: ReadonlyArray<{ id: string; day: string }>): Promise<StoredFact[]> {
+    const found: StoredFact[] = [];
+    for (const [day, ids] of groupBy(keys, (key) => key.day)) {
+      for (const chunk of chunks(ids, CHUNK)) {
+        // One single-partition query for up to CHUNK point reads.
+        const { resources } = await this.facts.items
+          .query<StoredFact>(
+            {
+              query: `SELECT * FROM c WHERE c.day = @day AND c.id IN (${chunk.map((_, i) => `@id${i}`).join(', ')})`,
+              parameters: [{ name: '@day', value: day }, ...chunk.map(({ id }, i) => ({ name: `@id${i}`, value: id }))],
+            },
+            { partitionKey: day },
+          )
+          .fetchAll();
+        found.push(...resources.map(withoutSystemProperties));
+      }
+    }
+    return found;
+  }
+
   async putFact(fact: StoredFact): Promise<void> {
     await this.facts.items.upsert(fact);
+  }
+
+  async putFacts(facts: readonly StoredFact[]): Promise<void> {
+    for (const chunk of chunks(facts, CHUNK)) {
+      const operations: OperationInput[] = chunk.map((fact) => ({ operationType: 'Upsert', resourceBody: fact as unknown as JSONObject }));
+      const failed = (await this.facts.items.bulk(operations)).find((response) => response.statusCode >= 300);
+      // Thrown with the status, as a single write would: a retry writes them all again, which changes nothing.
+      if (failed) throw Object.assign(new Error(`writing facts failed with status ${failed.statusCode}`), { code: failed.statusCode });
+    }
   }
 
   async setCountState(id: string, day: string, state: CountState): Promise<void> {
@@ -115,6 +144,22 @@ export class CosmosAnalyticsStore implements AnalyticsStore {
     }
   }
 
+  async sharingAnyBand(bandSets: ReadonlyArray<readonly number[]>): Promise<StoredFact[]> {
+    const found = new Map<string, StoredFact>();
+    for (const chunk of chunks(bandSets, CHUNK)) {
+      // Band values are integers (near-duplicates.ts hashBands), checked, so they are written into the query as numbers.
+      const conditions = [0, 1, 2, 3, 4].flatMap((i) => {
+        const values = [...new Set(chunk.map((bands) => bands[i]).filter((value) => value !== undefined))];
+        if (values.some((value) => !Number.isInteger(value))) throw new Error('hash bands are integers');
+        return values.length ? [`c.hashBand${i} IN (${values.join(', ')})`] : [];
+      });
+      if (!conditions.length) continue;
+      const { resources } = await this.facts.items.query<StoredFact>(`SELECT * FROM c WHERE c.type = 'image' AND (${conditions.join(' OR ')})`).fetchAll();
+      for (const resource of resources) found.set(`${resource.day}\u0000${resource.id}`, withoutSystemProperties(resource));
+    }
+    return [...found.values()];
+  }
+
   async sharingBand(bands: readonly number[]): Promise<StoredFact[]> {
     const conditions = bands.map((_, i) => `c.hashBand${i} = @band${i}`);
     const { resources } = await this.facts.items
@@ -125,4 +170,17 @@ export class CosmosAnalyticsStore implements AnalyticsStore {
       .fetchAll();
     return resources.map(withoutSystemProperties);
   }
+}
+
+/** Documents per bulk request or IN list: Cosmos DB's bulk takes 100 operations a request. */
+const CHUNK = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
 }

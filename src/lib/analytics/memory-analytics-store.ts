@@ -23,8 +23,19 @@ export class MemoryAnalyticsStore implements AnalyticsStore {
     return fact && copy(fact);
   }
 
+  async getFacts(keys: ReadonlyArray<{ id: string; day: string }>): Promise<StoredFact[]> {
+    return keys.flatMap(({ id, day }) => {
+      const fact = this.facts.get(`${day}\u0000${id}`);
+      return fact ? [copy(fact)] : [];
+    });
+  }
+
   async putFact(fact: StoredFact): Promise<void> {
     this.facts.set(`${fact.day}\u0000${fact.id}`, copy(fact));
+  }
+
+  async putFacts(facts: readonly StoredFact[]): Promise<void> {
+    for (const fact of facts) await this.putFact(fact);
   }
 
   async setCountState(id: string, day: string, state: CountState): Promise<void> {
@@ -73,8 +84,12 @@ export class MemoryAnalyticsStore implements AnalyticsStore {
   }
 
   async sharingBand(bands: readonly number[]): Promise<StoredFact[]> {
+    return this.sharingAnyBand([bands]);
+  }
+
+  async sharingAnyBand(bandSets: ReadonlyArray<readonly number[]>): Promise<StoredFact[]> {
     return [...this.facts.values()]
-      .filter((f) => f.type === 'image' && bands.some((band, i) => (f as unknown as Record<string, unknown>)[`hashBand${i}`] === band))
+      .filter((f) => f.type === 'image' && bandSets.some((bands) => bands.some((band, i) => (f as unknown as Record<string, unknown>)[`hashBand${i}`] === band)))
       .map(copy);
   }
 }

@@ -4,7 +4,7 @@ import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import type { Services } from '../services';
 import { hammingDistance } from '../images/near-duplicates';
 import { isTerminal, type ImageDocument } from '../results/image-document';
-import type { AggregateKey, AnalyticsStore, StoredFact } from './analytics-store';
+import { aggregateId, type AggregateKey, type AnalyticsStore, type StoredFact } from './analytics-store';
 import { batchCounters, counterDeltas, imageCounters } from './counters';
 import { batchFact, imageFact, type BatchFact, type EndedBatch, type ImageFact } from './facts';
 
@@ -60,9 +60,15 @@ async function countOnce(store: AnalyticsStore, fact: StoredFact, existing: Stor
 /** The earlier image this one is a near-duplicate of: the nearest other fact within the distance. */
 async function withDuplicateGroup(recorder: Recorder, fact: ImageFact): Promise<ImageFact> {
   if (!fact.perceptualHash || fact.hashDegenerate) return fact;
-  const hash = fact.perceptualHash;
   const bands = [fact.hashBand0, fact.hashBand1, fact.hashBand2, fact.hashBand3, fact.hashBand4] as number[];
-  const nearest = (await recorder.analytics.sharingBand(bands))
+  return nearestOf(recorder, fact, await recorder.analytics.sharingBand(bands));
+}
+
+/** The fact with its near-duplicate group, from the candidates sharing a band with it. */
+function nearestOf(recorder: Recorder, fact: ImageFact, candidates: StoredFact[]): ImageFact {
+  if (!fact.perceptualHash || fact.hashDegenerate) return fact;
+  const hash = fact.perceptualHash;
+  const nearest = candidates
     .filter((c): c is ImageFact => c.type === 'image' && c.imageId !== fact.imageId && Boolean(c.perceptualHash) && !c.hashDegenerate)
     .map((candidate) => ({ candidate, distance: hammingDistance(hash, candidate.perceptualHash!) }))
     .filter(({ distance }) => distance <= recorder.duplicateDistance)
@@ -91,6 +97,109 @@ export async function recordImageEnd(recorder: Recorder, doc: ImageDocument, now
   await countOnce(store, fact, existing, `i.${doc.id}`, imageCounters(fact), keys);
   return fact;
 }
+
+/** Aggregate changes of the `items`, summed per aggregate: each item moves from its `previous` counters to its `next`. */
+function summedDeltas(items: Array<{ fact: StoredFact; previous: string[]; next: string[] }>, keysOf: (fact: StoredFact) => AggregateKey[]) {
+  const byAggregate = new Map<string, { key: AggregateKey; deltas: Record<string, number> }>();
+  for (const { fact, previous, next } of items) {
+    for (const key of keysOf(fact)) {
+      const entry = byAggregate.get(aggregateId(key)) ?? { key, deltas: {} };
+      for (const [counter, delta] of Object.entries(counterDeltas(previous, next))) entry.deltas[counter] = (entry.deltas[counter] ?? 0) + delta;
+      byAggregate.set(aggregateId(key), entry);
+    }
+  }
+  return [...byAggregate.values()];
+}
+
+/** A patch carries at most this many counters (with the marker: Cosmos DB's 10 operations). */
+const COUNTERS_PER_PATCH = 8;
+
+/**
+ * Counts a group of facts as one change: the facts (already written with `counting` tagged with the group) move the
+ * aggregates by their summed deltas, in steps of at most 8 counters marked `0`..`n` under the group's marker, so a
+ * step applied already is skipped when the group is counted again. Then the facts are written counted, and the
+ * markers removed.
+ */
+async function countGroup(store: AnalyticsStore, group: string, items: Array<{ fact: StoredFact; previous: string[]; next: { version: string; counters: string[] } }>) {
+  const markerId = `g.${group}`;
+  const aggregates = summedDeltas(
+    items.map(({ fact, previous, next }) => ({ fact, previous, next: next.counters })),
+    (fact) => aggregateKeys(fact),
+  );
+  const steps = aggregates.map(({ key, deltas }) => {
+    const nonZero = Object.entries(deltas).filter(([, delta]) => delta !== 0).sort(([a], [b]) => a.localeCompare(b));
+    // Subtractions first, as one image's move does: a counter never dips below what is really counted.
+    const ordered = [...nonZero.filter(([, delta]) => delta < 0), ...nonZero.filter(([, delta]) => delta > 0)];
+    const chunks = Array.from({ length: Math.max(1, Math.ceil(ordered.length / COUNTERS_PER_PATCH)) }, (_, i) => Object.fromEntries(ordered.slice(i * COUNTERS_PER_PATCH, (i + 1) * COUNTERS_PER_PATCH)));
+    return { key, chunks };
+  });
+  for (const { key, chunks } of steps) {
+    const markers = chunks.map((_, i) => String(i));
+    for (const [i, deltas] of chunks.entries()) await store.applyOnce(key, markerId, markers[i], markers.slice(i), deltas);
+  }
+  await store.putFacts(items.map(({ fact, next }) => {
+    const { counting: _counting, ...counted } = fact;
+    return { ...counted, countedAs: next };
+  }));
+  for (const { key, chunks } of steps) await store.clearMarker(key, markerId, String(chunks.length - 1));
+}
+
+const aggregateKeys = (fact: StoredFact): AggregateKey[] => [{ kind: 'day', day: fact.day }, ...(fact.batchId ? [{ kind: 'batch' as const, day: fact.day, batchId: fact.batchId }] : [])];
+
+/**
+ * Records many ended images at once (a batch's items, at its end), as recordImageEnd would one after another in
+ * index order, in a few requests per hundred images instead of several per image: the facts are read and written in
+ * bulk, the near-duplicate candidates found in one query per hundred, and the aggregates moved once per group by the
+ * summed changes. Exactly once like recordImageEnd: a group's facts are written as `counting` under the group's id
+ * before any aggregate moves, so a call that stopped half way is finished by the next, and never counted twice.
+ */
+export async function recordImagesEnd(recorder: Recorder, docs: readonly ImageDocument[], now = new Date()): Promise<void> {
+  const ended = docs.filter((doc) => isTerminal(doc.status)).sort((a, b) => (a.itemIndex ?? 0) - (b.itemIndex ?? 0) || a.id.localeCompare(b.id));
+  if (!ended.length) return;
+  const store = recorder.analytics;
+  const bases = ended.map((doc) => imageFact(doc, now, recorder.ownerHashOf(doc.owner)));
+  let stored = new Map((await store.getFacts(bases)).map((fact) => [fact.id, fact]));
+
+  // Changes left half way by an earlier call: a group is finished as a group, a single image's change as recordImageEnd does.
+  const interrupted = [...stored.values()].filter((fact) => fact.counting);
+  const groups = new Map<string, StoredFact[]>();
+  for (const fact of interrupted) {
+    if (fact.counting!.group) groups.set(fact.counting!.group, [...(groups.get(fact.counting!.group) ?? []), fact]);
+    else await countOnce(store, fact, fact, `i.${(fact as ImageFact).imageId}`, fact.counting!.counters, aggregateKeys(fact));
+  }
+  for (const [group, facts] of groups) {
+    await countGroup(store, group, facts.map((fact) => ({ fact, previous: fact.countedAs?.counters ?? [], next: { version: fact.counting!.version, counters: fact.counting!.counters } })));
+  }
+  if (interrupted.length) stored = new Map((await store.getFacts(bases)).map((fact) => [fact.id, fact]));
+
+  // Near-duplicates as if recorded one by one in index order: the stored candidates, then each image as it is recorded.
+  const hashed = bases.filter((fact) => fact.perceptualHash && !fact.hashDegenerate);
+  const candidates = new Map<string, ImageFact>();
+  const bandsOf = (fact: ImageFact) => [fact.hashBand0, fact.hashBand1, fact.hashBand2, fact.hashBand3, fact.hashBand4] as number[];
+  if (hashed.length) for (const fact of await store.sharingAnyBand(hashed.map(bandsOf))) if (fact.type === 'image') candidates.set(fact.imageId, fact);
+  const pending: Array<{ fact: StoredFact; previous: string[]; next: { version: string; counters: string[] } }> = [];
+  for (const base of bases) {
+    const existing = stored.get(base.id) as (ImageFact & StoredFact) | undefined;
+    const fact =
+      existing && existing.perceptualHash === base.perceptualHash && existing.duplicateGroup !== null
+        ? { ...base, duplicateGroup: existing.duplicateGroup, duplicateOf: existing.duplicateOf }
+        : nearestOf(recorder, base, [...candidates.values()].filter((c) => sharesBand(bandsOf(base), c)));
+    candidates.set(fact.imageId, fact);
+    const counters = imageCounters(fact);
+    const version = versionOf(fact, counters);
+    if (existing?.countedAs?.version === version) continue;
+    pending.push({ fact, previous: existing?.countedAs?.counters ?? [], next: { version, counters } });
+  }
+  if (!pending.length) return;
+  const group = createHash('sha256')
+    .update(JSON.stringify(pending.map(({ fact, next }) => [fact.id, stored.get(fact.id)?.countedAs?.version ?? null, next.version])))
+    .digest('hex')
+    .slice(0, 16);
+  await store.putFacts(pending.map(({ fact, next }) => ({ ...fact, countedAs: stored.get(fact.id)?.countedAs, counting: { ...next, group } })));
+  await countGroup(store, group, pending.map(({ fact, previous, next }) => ({ fact: { ...fact, countedAs: stored.get(fact.id)?.countedAs }, previous, next })));
+}
+
+const sharesBand = (bands: number[], candidate: ImageFact) => bands.some((band, i) => band !== null && (candidate as unknown as Record<string, unknown>)[`hashBand${i}`] === band);
 
 /** Records a batch that ended: its fact, and its status in the batch counts of its day. */
 export async function recordBatchEnd(recorder: Recorder, batch: EndedBatch, now = new Date()): Promise<BatchFact> {

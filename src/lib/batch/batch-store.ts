@@ -31,10 +31,14 @@ export interface BatchStore {
    * of `from`: false when it is not. Concurrent updates from the same status let exactly one through.
    */
   update(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<boolean>;
+  /** As update, answering the document as written (in the same request), or undefined where update answers false. */
+  updateAndRead(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<BatchDocument | undefined>;
   /** Batches by updatedAt, oldest first, at most `limit` a page. */
   list(filter: BatchFilter, page: { limit: number; continuationToken?: string }): Promise<BatchPage>;
   /** Items of the batch with an index below `itemCount` (so a stray index can never complete a batch early). */
   countItems(batchId: string, itemCount: number, status?: ImageStatus): Promise<number>;
+  /** The batch's items at these indexes (those that exist), in one query per 100 indexes. */
+  itemsAt(batchId: string, indexes: readonly number[]): Promise<ImageDocument[]>;
   /** One page of items in index order, after `afterIndex` (keyset paging: stable while items change). */
   listItems(batchId: string, afterIndex: number, limit: number): Promise<ImageDocument[]>;
   /** Keeps a record that could not join its batch; false when the same record is already kept. */

@@ -37,16 +37,21 @@ export class CosmosBatchStore implements BatchStore {
   }
 
   async update(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<boolean> {
+    return Boolean(await this.updateAndRead(id, changes, from));
+  }
+
+  async updateAndRead(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<BatchDocument | undefined> {
     const operations: PatchOperation[] = Object.entries(changes)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => ({ op: 'set', path: `/${key}`, value }));
     // Statuses are our own literals, never input: safe to write into the condition (which takes no parameters).
     const condition = from && `FROM c WHERE ${from.map((status) => `c.status = '${status}'`).join(' OR ')}`;
     try {
-      await this.batches.item(id, id).patch(condition ? { operations, condition } : operations);
-      return true;
+      // A patch answers the document as written.
+      const { resource } = await this.batches.item(id, id).patch<BatchDocument>(condition ? { operations, condition } : operations);
+      return resource && withoutSystemProperties(resource);
     } catch (error) {
-      if (isStatus(error, 412) || isStatus(error, 404)) return false;
+      if (isStatus(error, 412) || isStatus(error, 404)) return undefined;
       throw error;
     }
   }
@@ -90,6 +95,26 @@ export class CosmosBatchStore implements BatchStore {
     }
     const { resources } = await this.images.items.query<number>({ query, parameters }, { partitionKey: batchId }).fetchAll();
     return resources[0] ?? 0;
+  }
+
+  async itemsAt(batchId: string, indexes: readonly number[]): Promise<ImageDocument[]> {
+    const found: ImageDocument[] = [];
+    for (let start = 0; start < indexes.length; start += 100) {
+      const chunk = indexes.slice(start, start + 100);
+      // Indexes are integers (record.ts parses them), checked, so they are written into the query as numbers.
+      if (chunk.some((index) => !Number.isInteger(index))) throw new Error('item indexes are integers');
+      const { resources } = await this.images.items
+        .query<ImageDocument>(
+          {
+            query: `SELECT * FROM c WHERE c.partitionKey = @batchId AND c.type = 'image' AND c.itemIndex IN (${chunk.join(', ')})`,
+            parameters: [{ name: '@batchId', value: batchId }],
+          },
+          { partitionKey: batchId },
+        )
+        .fetchAll();
+      found.push(...resources.map(withoutSystemProperties));
+    }
+    return found;
   }
 
   async listItems(batchId: string, afterIndex: number, limit: number): Promise<ImageDocument[]> {

@@ -33,11 +33,16 @@ export class MemoryBatchStore implements BatchStore {
   }
 
   async update(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<boolean> {
+    return Boolean(await this.updateAndRead(id, changes, from));
+  }
+
+  async updateAndRead(id: string, changes: BatchChanges, from?: readonly BatchStatus[]): Promise<BatchDocument | undefined> {
     const doc = this.batches.get(id);
-    if (!doc || (from && !from.includes(doc.status))) return false;
+    if (!doc || (from && !from.includes(doc.status))) return undefined;
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    this.batches.set(id, { ...doc, ...copy(defined) });
-    return true;
+    const written = { ...doc, ...copy(defined) } as BatchDocument;
+    this.batches.set(id, written);
+    return copy(written);
   }
 
   async list(filter: BatchFilter, page: { limit: number; continuationToken?: string }): Promise<BatchPage> {
@@ -55,6 +60,10 @@ export class MemoryBatchStore implements BatchStore {
 
   async countItems(batchId: string, itemCount: number, status?: ImageStatus): Promise<number> {
     return this.items(batchId).filter((d) => d.itemIndex! < itemCount && (status === undefined || d.status === status)).length;
+  }
+
+  async itemsAt(batchId: string, indexes: readonly number[]) {
+    return this.items(batchId).filter((d) => indexes.includes(d.itemIndex!));
   }
 
   async listItems(batchId: string, afterIndex: number, limit: number) {

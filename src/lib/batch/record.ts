@@ -1,3 +1,4 @@
+import { sha256 } from '../hash';
 import { z } from 'zod';
 import { safeFileName } from '../file-name';
 import { BLOB_CONTAINERS } from '../names';
@@ -31,6 +32,12 @@ export const MAX_BATCH_ITEMS = 10_000;
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
 export const itemDocumentId = (batchId: string, index: number) => `${batchId}_${index}`;
 export const itemBlobName = (batchId: string, index: number) => `${batchId}/${index}`;
+
+/**
+ * The metadata of an item blob ingest writes: its content's sha256, which the item's document also holds, so its
+ * activity can write the result without reading the document first (batch-activities.ts).
+ */
+export const itemBlobMetadata = (bytes: Buffer): Record<string, string> => ({ sha256: sha256(bytes) });
 
 /** A record as a transport delivers it: header values are whatever the adapter got (bytes, ideally). */
 export interface RawRecord {

@@ -1,4 +1,4 @@
-import { recordBatchEnd, recorderOf } from '../analytics/record';
+import { recordBatchEnd, recordImagesEnd, recorderOf } from '../analytics/record';
 import { UNATTRIBUTED_OWNER } from '../auth/principal';
 import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
@@ -93,9 +93,12 @@ export async function sweepBatches(deps: SweepDeps, now = new Date()): Promise<S
         result.resumed.push(batch.id);
       } else if (state.status === 'failed') {
         const failure = { reason: `The batch orchestration failed: ${state.error ?? 'no reason given'}`, at };
-        if (await retry(() => batches.update(batch.id, { status: 'failed', failure, completedAt: at, updatedAt: at }, ['processing']))) {
-          const ended = await retry(() => batches.get(batch.id));
-          if (ended) await retry(() => recordBatchEnd(recorderOf(deps.services), ended));
+        // Its items are recorded as it ends, before its status says so, as the batch activities record them.
+        const items = await retry(() => allItems(batches, batch.id));
+        await retry(() => recordImagesEnd(recorderOf(deps.services), items));
+        const ended = await retry(() => batches.updateAndRead(batch.id, { status: 'failed', failure, completedAt: at, updatedAt: at }, ['processing']));
+        if (ended) {
+          await retry(() => recordBatchEnd(recorderOf(deps.services), ended));
           deps.log.error(`batch ${batch.id} failed: ${failure.reason}`);
           result.failed.push(batch.id);
         }

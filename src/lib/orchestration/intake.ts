@@ -16,7 +16,7 @@ import type { OrchestrationStarter } from './starter';
 import { BATCH_ORCHESTRATOR, batchInput } from './batch-orchestrator';
 import { BATCH_ALREADY_ENDED, hasEnded, NEVER_RECEIVED, newBatch, type BatchDocument } from '../batch/batch-document';
 import { deadLetterName, unplacedName, writeDeadLetter } from '../batch/dead-letter';
-import { decodeHeaders, HEADERS, itemBlobName, itemDocumentId, parseRecord, shownHeaders, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
+import { decodeHeaders, HEADERS, itemBlobMetadata, itemBlobName, itemDocumentId, parseRecord, shownHeaders, type ParsedRecord, type Placement, type RawRecord } from '../batch/record';
 
 export type IngestServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config'>;
 
@@ -47,6 +47,13 @@ interface Entry {
   record: RawRecord;
   parsed: ParsedRecord;
   placement: Placement;
+}
+
+/** An item stored but for its document, which is created with the call's others (`accepted` runs if it was). */
+interface NewItem {
+  entry: Entry;
+  doc: ImageDocument;
+  accepted?: () => void;
 }
 
 const CONCURRENCY = 8;
@@ -140,9 +147,10 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     list.push({ record, parsed, placement: { batchId: placement.batchId, index: placement.index, count: placement.count } });
     byBatch.set(placement.batchId, list);
   }
-  const settle = async (work: () => Promise<Outcome>) => {
+  const settle = async (work: () => Promise<Outcome | undefined>) => {
     try {
-      result[await work()]++;
+      const outcome = await work();
+      if (outcome) result[outcome]++;
     } catch (error) {
       errors.push(error);
     }
@@ -195,27 +203,26 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     // Idempotency by content: the same record again restores a lost blob of an item still to be processed.
     const { container, blob, contentType } = existing.source;
     if (parsed.ok && parsed.payload.kind === 'bytes' && blob && !isTerminal(existing.status) && !(await retry(() => services.blobs.exists(container, blob)))) {
-      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream' }));
+      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream', metadata: itemBlobMetadata(record.value) }));
       log.warn(`batch ${placement.batchId}: item ${placement.index} had lost its blob ${container}/${blob}; written again`);
     }
     return 'duplicates';
   }
 
-  /** A new item: blob first, document second, so a queued item always has its bytes. */
-  async function storeItem(batch: BatchDocument, { record, parsed, placement }: Entry): Promise<Outcome> {
+  /**
+   * A new item: blob first, document second, so a queued item always has its bytes. The document is returned to be
+   * created with the call's others in bulk (createItems); `accepted` runs when it was created.
+   */
+  async function storeItem(batch: BatchDocument, entry: Entry): Promise<Outcome | NewItem> {
+    const { record, parsed, placement } = entry;
     const { batchId, index } = placement;
     const id = itemDocumentId(batchId, index);
     const now = new Date();
     const fields = { id, partitionKey: batchId, batchId, itemIndex: index, owner: ownerOf(batch) };
-    const create = async (doc: ImageDocument): Promise<Outcome> => {
-      if (await retry(() => services.images.create(doc))) return 'accepted';
-      // Someone was first: another delivery of this record, or the receive window closing ("never received").
-      const existing = await retry(() => services.images.get(id, batchId));
-      return existing ? redelivered({ record, parsed, placement }, existing) : 'duplicates';
-    };
-    const fail = (reason: string, source?: ImageSource) => {
+    const create = (doc: ImageDocument, accepted?: () => void): NewItem => ({ entry, doc, accepted });
+    const fail = (reason: string, source?: ImageSource, accepted?: () => void) => {
       const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, parsed.fileName, undefined, now) }, now);
-      return create(failedImage(queued, reason, services.engine.name, now));
+      return create(failedImage(queued, reason, services.engine.name, now), accepted);
     };
     if (!parsed.ok) return fail(parsed.reason);
     let bytes: Buffer;
@@ -238,23 +245,48 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     } catch (error) {
       const reason = reasonOf(error);
       if (!reason) throw error;
-      const outcome = await fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now));
       // An image refused here fails as surely as one refused by processing: counted the same way.
-      if (outcome === 'accepted') recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' });
-      return outcome;
+      return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now), () => recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' }));
     }
     // Same name on redelivery, so a retried write overwrites rather than duplicates.
-    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType }));
+    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType, metadata: itemBlobMetadata(bytes) }));
     return create(queuedImage({ ...fields, source: itemSource(blob, bytes, parsed.fileName, contentType, now) }, now));
   }
 
+  /**
+   * Creates the new items' documents in bulk (one request per 100 on Cosmos DB). When that keeps failing, each is
+   * created on its own, so only those that still cannot be written are dead-lettered.
+   */
+  async function createItems(batch: BatchDocument, items: NewItem[]): Promise<void> {
+    if (!items.length) return;
+    const created = await retry(() => services.images.createMany(items.map((item) => item.doc))).catch(() => undefined);
+    await mapLimited(
+      items.map((item, i) => ({ item, i })),
+      CONCURRENCY,
+      ({ item, i }) =>
+        settle(async () => {
+          const { entry, doc, accepted } = item;
+          try {
+            if (created ? created[i] : await retry(() => services.images.create(doc))) {
+              accepted?.();
+              return 'accepted';
+            }
+            // Someone was first: another delivery of this record, or the receive window closing ("never received").
+            const existing = await retry(() => services.images.get(doc.id, doc.partitionKey));
+            return existing ? await redelivered(entry, existing) : 'duplicates';
+          } catch (error) {
+            return deadLetter(batch, entry, error);
+          }
+        }),
+    );
+  }
+
   /** One record of a known batch: rejected, a redelivery, or a new item (dead-lettered when it cannot be stored). */
-  async function ingestEntry(batch: BatchDocument, entry: Entry): Promise<Outcome> {
+  async function ingestEntry(batch: BatchDocument, entry: Entry, existing: ImageDocument | undefined): Promise<Outcome | NewItem> {
     const { record, parsed, placement } = entry;
     const reject = (reason: string) => rejectRecord(record, reason, batch.id, placement.index, parsed.fileName);
     if (placement.index >= batch.itemCount) return reject(`ip-item-index ${placement.index} is outside the batch's ${batch.itemCount} items.`);
     if (placement.count !== batch.itemCount) return reject(`ip-item-count ${placement.count} disagrees with the batch's item count ${batch.itemCount}.`);
-    const existing = await retry(() => services.images.get(itemDocumentId(batch.id, placement.index), batch.id));
     if (existing) return redelivered(entry, existing);
     if (hasEnded(batch.status)) return reject(BATCH_ALREADY_ENDED);
     try {
@@ -262,6 +294,22 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     } catch (error) {
       return deadLetter(batch, entry, error);
     }
+  }
+
+  /** The records of a known batch: the items they already have read in one query, the new ones created in bulk. */
+  async function ingestEntries(batch: BatchDocument, entries: Entry[]): Promise<void> {
+    const indexes = [...new Set(entries.map((entry) => entry.placement.index).filter((index) => index < batch.itemCount))];
+    const known = new Map((await retry(() => services.batches.itemsAt(batch.id, indexes))).map((doc) => [doc.itemIndex, doc]));
+    const newItems: NewItem[] = [];
+    await mapLimited(entries, CONCURRENCY, (entry) =>
+      settle(async () => {
+        const outcome = await ingestEntry(batch, entry, known.get(entry.placement.index));
+        if (typeof outcome === 'string') return outcome;
+        newItems.push(outcome);
+        return undefined;
+      }),
+    );
+    await createItems(batch, newItems);
   }
 
   await mapLimited(unplaceable, CONCURRENCY, ({ record, parsed }) => settle(() => rejectRecord(record, parsed.reason, parsed.batchId, undefined, parsed.fileName)));
@@ -282,7 +330,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
         const [admitted, refused] = partition(entries, (entry) => carriesToken(batch, entry.record));
         // Not the registrant's: kept where only operators look, never on the batch its owner reads.
         await mapLimited(refused, CONCURRENCY, ({ record, parsed }) => settle(() => rejectRecord(record, MISSING_TOKEN, undefined, undefined, parsed.fileName)));
-        await mapLimited(admitted, CONCURRENCY, (entry) => settle(() => ingestEntry(batch, entry)));
+        await ingestEntries(batch, admitted);
         if (batch.status === 'receiving') await touch();
         if (await startWhenComplete(deps, batch, retry)) result.started.push(batchId);
       });

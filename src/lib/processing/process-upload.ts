@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { BLOB_CONTAINERS } from '../names';
 import { isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
 import type { Services } from '../services';
+import type { StoredBlob } from '../storage/blob-store';
 import { inSpan, SpanKind } from '../tracing';
 import { completeImage, saveResult } from './complete-image';
 import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blob';
@@ -14,9 +15,15 @@ import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blo
  * Infrastructure errors do throw, so the host retries them. Continues the upload's trace (kept in the blob's
  * metadata): POST /api/images -> processUpload -> image.process -> image.result.
  */
-export async function processUpload(services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits' | 'analytics' | 'config'>, name: string, log: Logger): Promise<ImageDocument | undefined> {
+export async function processUpload(
+  services: Pick<Services, 'blobs' | 'images' | 'engine' | 'limits' | 'analytics' | 'config'>,
+  name: string,
+  log: Logger,
+  /** The blob as the trigger bound it (Azure hands the function its content): processing does not download it again. */
+  given?: Pick<StoredBlob, 'bytes' | 'metadata' | 'contentType'>,
+): Promise<ImageDocument | undefined> {
   const id = imageIdForBlob(name);
-  const blob = await services.blobs.get(BLOB_CONTAINERS.uploads, name);
+  const blob = given ?? (await services.blobs.get(BLOB_CONTAINERS.uploads, name));
   if (!blob) {
     // The id, never the blob name: a name another client chose can be a file name, and logs keep ids only.
     log.warn(`image ${id}: its upload no longer exists; nothing to process`, { imageId: id });

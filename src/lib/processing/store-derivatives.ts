@@ -1,7 +1,7 @@
 import { BLOB_CONTAINERS } from '../names';
 import type { StoredDerivative } from '../results/image-document';
 import type { BlobStore } from '../storage/blob-store';
-import type { DerivativeName, ProcessedImage } from '../images/processed-image';
+import { DERIVATIVE_SIZES, type DerivativeName, type ProcessedImage } from '../images/processed-image';
 
 export const derivativeBlobName = (imageId: string, name: DerivativeName) => `${imageId}/${name}.jpg`;
 
@@ -20,4 +20,9 @@ export async function storeDerivatives(
     }),
   );
   return Object.fromEntries(stored);
+}
+
+/** Deletes an image's derivatives (those storeDerivatives wrote), where they exist. */
+export async function deleteDerivatives(blobs: BlobStore, imageId: string): Promise<void> {
+  await Promise.all((Object.keys(DERIVATIVE_SIZES) as DerivativeName[]).map((name) => blobs.delete(BLOB_CONTAINERS.derived, derivativeBlobName(imageId, name))));
 }

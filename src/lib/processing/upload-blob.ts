@@ -47,3 +47,14 @@ export function sourceFromBlob(name: string, bytes: Buffer, metadata: Record<str
     uploadedAt: metadata.uploadedat ?? new Date().toISOString(),
   };
 }
+
+/**
+ * The blob a blob trigger bound: its content, with its metadata and content type from the trigger's binding data
+ * (`metadata`, `properties.contentType`), so processing does not download it again. Undefined when the binding data
+ * lacks them: processUpload then reads the blob itself.
+ */
+export function boundBlob(content: unknown, triggerMetadata: Record<string, unknown> | undefined): { bytes: Buffer; metadata: Record<string, string>; contentType: string } | undefined {
+  const { metadata, properties } = (triggerMetadata ?? {}) as { metadata?: Record<string, string>; properties?: { contentType?: unknown } };
+  if (!Buffer.isBuffer(content) || !metadata || typeof metadata !== 'object' || typeof properties?.contentType !== 'string') return undefined;
+  return { bytes: content, metadata, contentType: properties.contentType };
+}

@@ -1,7 +1,10 @@
-import type { Container, SqlParameter } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput, PatchOperation, SqlParameter } from '@azure/cosmos';
 import { expiredQuery, isStatus, withoutSystemProperties } from './cosmos';
 import type { ImageDocument } from './image-document';
-import type { ImageFilter, ImagePage, ImageResults } from './result-store';
+import type { ImageFilter, ImagePage, ImageResult, ImageResults } from './result-store';
+
+/** Operations per bulk request: Cosmos DB takes 100. */
+const BULK = 100;
 
 export class CosmosImageResults implements ImageResults {
   constructor(private readonly container: Container) {}
@@ -16,9 +19,37 @@ export class CosmosImageResults implements ImageResults {
     }
   }
 
+  async createMany(docs: readonly ImageDocument[]): Promise<boolean[]> {
+    const created: boolean[] = [];
+    for (let start = 0; start < docs.length; start += BULK) {
+      const operations: OperationInput[] = docs.slice(start, start + BULK).map((doc) => ({ operationType: 'Create', resourceBody: doc as unknown as JSONObject }));
+      for (const { statusCode } of await this.container.items.bulk(operations)) {
+        // Thrown with the status, as a single create would (429 included): the caller's retry creates the rest.
+        if (statusCode !== 409 && statusCode >= 300) throw Object.assign(new Error(`creating image documents failed with status ${statusCode}`), { code: statusCode });
+        created.push(statusCode !== 409);
+      }
+    }
+    return created;
+  }
+
   async get(id: string, partitionKey: string): Promise<ImageDocument | undefined> {
     const { resource } = await this.container.item(id, partitionKey).read<ImageDocument>();
     return resource && withoutSystemProperties(resource);
+  }
+
+  async finishQueued(id: string, partitionKey: string, sha256: string, result: ImageResult): Promise<ImageDocument | undefined> {
+    // Checked, since it is written into the condition (which takes no parameters).
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('a sha256 is 64 hex digits');
+    const operations: PatchOperation[] = Object.entries(result)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value]) => ({ op: 'set', path: `/${field}`, value }));
+    try {
+      const { resource } = await this.container.item(id, partitionKey).patch<ImageDocument>({ operations, condition: `FROM c WHERE c.status = 'queued' AND c.source.sha256 = '${sha256}'` });
+      return resource && withoutSystemProperties(resource);
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) return undefined;
+      throw error;
+    }
   }
 
   async find(id: string): Promise<ImageDocument | undefined> {

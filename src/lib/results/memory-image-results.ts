@@ -1,6 +1,6 @@
 import { memoryExpired, memoryPage } from '../memory-page';
 import type { ImageDocument } from './image-document';
-import type { ImageFilter, ImagePage, ImageResults } from './result-store';
+import type { ImageFilter, ImagePage, ImageResult, ImageResults } from './result-store';
 
 const copy = <T>(value: T): T => structuredClone(value);
 const key = (partitionKey: string, id: string) => `${partitionKey}\u0000${id}`;
@@ -22,9 +22,23 @@ export class MemoryImageResults implements ImageResults {
     return true;
   }
 
+  async createMany(docs: readonly ImageDocument[]): Promise<boolean[]> {
+    const created: boolean[] = [];
+    for (const doc of docs) created.push(await this.create(doc));
+    return created;
+  }
+
   async get(id: string, partitionKey: string): Promise<ImageDocument | undefined> {
     const doc = this.docs.get(key(partitionKey, id));
     return doc && copy(doc);
+  }
+
+  async finishQueued(id: string, partitionKey: string, sha256: string, result: ImageResult): Promise<ImageDocument | undefined> {
+    const doc = this.docs.get(key(partitionKey, id));
+    if (doc?.status !== 'queued' || doc.source.sha256 !== sha256) return undefined;
+    const written = { ...doc, ...copy(result) };
+    this.docs.set(key(partitionKey, id), written);
+    return copy(written);
   }
 
   async find(id: string): Promise<ImageDocument | undefined> {

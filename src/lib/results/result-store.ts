@@ -19,11 +19,25 @@ export interface ImagePage {
   continuationToken?: string;
 }
 
+/** What processing adds to a queued document (src/lib/results/image-document.ts succeededImage, failedImage). */
+export type ImageResult = Pick<ImageDocument, 'status' | 'updatedAt'> & Partial<Pick<ImageDocument, 'metadata' | 'analysis' | 'derivatives' | 'processing' | 'warnings' | 'error'>>;
+
 /** Port for result documents: Cosmos DB in Azure, the Cosmos stand-in locally. */
 export interface ImageResults {
   /** False when a document with this id already exists in the partition. */
   create(doc: ImageDocument): Promise<boolean>;
+  /**
+   * Creates each document as `create` does, in as few requests as the store allows (Cosmos DB: one per 100 in a
+   * partition); true for each one created, false for each that existed. Not atomic: throws after writing some.
+   */
+  createMany(docs: readonly ImageDocument[]): Promise<boolean[]>;
   get(id: string, partitionKey: string): Promise<ImageDocument | undefined>;
+  /**
+   * Writes a result without reading the document first: sets `result` (status, metadata, analysis, derivatives,
+   * processing, warnings, error, updatedAt) on the document if it is still queued and its source's sha256 is `sha256`,
+   * in one conditional write. The document as written; undefined when it is not so (missing, ended, other content).
+   */
+  finishQueued(id: string, partitionKey: string, sha256: string, result: ImageResult): Promise<ImageDocument | undefined>;
   /** By id alone, for callers that do not know the partition (a batch item fetched by its image id). */
   find(id: string): Promise<ImageDocument | undefined>;
   upsert(doc: ImageDocument): Promise<void>;
