@@ -18,7 +18,8 @@ export interface CosmosStandIn {
 export async function startCosmosStandIn(port = 0, folder?: string): Promise<CosmosStandIn> {
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   captureAccounts();
-  const server = createHttpServer();
+  // Keep-alive as the Cosmos gateway keeps its connections: else every request pays a new loopback connection.
+  const server = createHttpServer({ keepAlive: true });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   const account = takeAccount(address.port);
