@@ -6,7 +6,6 @@ import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS, BLOB_WEBHOOK } from '../lib/names';
 import { maintenanceJobs, RETENTION_SWEEP_JOB, type MaintenanceJob } from '../lib/jobs/maintenance';
-import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
 import { imageIdForBlob } from '../lib/processing/upload-blob';
 import { createServices, type Services } from '../lib/services';
@@ -64,6 +63,8 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     if (easyAuth) config = { ...config, auth: { ...config.auth, principalHeaderTrusted: true } };
     // Telemetry first, so every span and metric of the start-up and after is exported; nothing without an endpoint.
     if (config.telemetry.otlpEndpoint) {
+      // Loaded only then: the OpenTelemetry SDK is over a thousand modules, which every start would otherwise pay.
+      const { startOtlpTelemetry } = await import('../lib/otlp.js');
       const telemetry = startOtlpTelemetry(config.telemetry.otlpEndpoint);
       stops.push(() => telemetry.shutdown());
       notes.push(`Telemetry: traces and metrics to ${config.telemetry.otlpEndpoint} (OTLP/HTTP)`);

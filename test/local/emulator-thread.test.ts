@@ -40,7 +40,7 @@ describe('the emulator thread', () => {
     }
     // Stopped: the ports are closed.
     await expect(fetch(`${/BlobEndpoint=([^;]+)/.exec(emulators.storage!)![1]}?comp=list`)).rejects.toThrow();
-  });
+  }, 120_000);
 
   it('stops the host, loudly and without hanging requests, when the thread dies; a restart keeps the accepted upload', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'emulator-thread-'));
@@ -76,5 +76,5 @@ describe('the emulator thread', () => {
     } finally {
       await second.stop();
     }
-  }, 60_000);
+  }, 240_000);
 });
