@@ -2,6 +2,7 @@
 // (the bench process) is not part of them: the local host as `npm start` runs it, or Azurite alone.
 // Usage (forked with an IPC channel): node dist/bench/server-child.js <host|azurite> '<env as JSON>'
 import diagnostics from 'node:diagnostics_channel';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from '../src/lib/logger';
@@ -12,6 +13,7 @@ import { cpuMs, resetPeakRss, statusMb } from './measure';
 export type ServerMode = 'host' | 'azurite';
 export type ServerCommand = { id: number } & ({ cmd: 'stats' } | { cmd: 'reset' } | { cmd: 'waitForLog'; pattern: string } | { cmd: 'stop' });
 export interface ServerStats {
+  /** This process's CPU, every thread (the host's emulator thread too), plus any child processes it runs or ran. */
   cpuMs: number;
   rssMb: number;
   /** Since the last reset. */
@@ -20,6 +22,46 @@ export interface ServerStats {
   loopDelayMs: { p99: number; max: number };
   /** HTTP requests this process sent, by service (the storage and Cosmos endpoints of its connections). */
   requests: Record<string, number>;
+}
+
+// Linux's USER_HZ: /proc reports CPU times in these ticks.
+const TICKS_PER_MS = 100 / 1000;
+
+/** utime, stime, cutime and cstime of a process from /proc/<pid>/stat, in ms (cutime/cstime: its waited-for children). */
+function statCpuMs(pid: number | 'self'): { own: number; exitedChildren: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { own: (fields[11] + fields[12]) / TICKS_PER_MS, exitedChildren: (fields[13] + fields[14]) / TICKS_PER_MS };
+}
+
+const liveChildren = (pid: number | 'self'): number[] =>
+  readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+
+/**
+ * CPU of the processes this one started (none today: the emulators are a worker thread, which cpuMs() counts), so a
+ * host that ran an emulator as a child process would still be measured whole: the live ones and their descendants,
+ * and those that exited (cutime/cstime).
+ */
+function childProcessesCpuMs(): number {
+  let total = statCpuMs('self').exitedChildren;
+  const pending = liveChildren('self');
+  while (pending.length) {
+    const pid = pending.pop()!;
+    try {
+      const { own, exitedChildren } = statCpuMs(pid);
+      total += own + exitedChildren;
+      pending.push(...liveChildren(pid));
+    } catch {
+      // Exited meanwhile: its CPU moves to cutime once waited for.
+    }
+  }
+  return total;
 }
 
 /** Requests this process sends, by host:port, counted where Node starts every HTTP client request. */
@@ -80,7 +122,7 @@ async function main(): Promise<void> {
           requests[name] = (requests[name] ?? 0) + count;
         }
         const loopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
-        return reply({ cpuMs: cpuMs(), rssMb: statusMb('VmRSS'), peakMb: statusMb('VmHWM'), loopDelayMs, requests } satisfies ServerStats);
+        return reply({ cpuMs: cpuMs() + childProcessesCpuMs(), rssMb: statusMb('VmRSS'), peakMb: statusMb('VmHWM'), loopDelayMs, requests } satisfies ServerStats);
       }
       case 'reset':
         resetPeakRss();

@@ -18,7 +18,11 @@ export interface CosmosStandIn {
 export async function startCosmosStandIn(port = 0, folder?: string): Promise<CosmosStandIn> {
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   captureAccounts();
-  const server = createHttpServer();
+  // Connections kept open, as the Cosmos gateway keeps them: a new loopback connection per request cost about a third
+  // of a document write's CPU. The stand-in never closes an idle one (no keep-alive timeout), so a client can never
+  // reuse a connection the server is closing at that moment, which would fail a write the SDK does not retry.
+  const server = createHttpServer({ keepAlive: true });
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   const account = takeAccount(address.port);

@@ -6,15 +6,13 @@ import { loadConfig, type Config, type Env } from '../lib/config';
 import { consoleLogger, type Logger } from '../lib/logger';
 import { BLOB_CONTAINERS, BLOB_WEBHOOK } from '../lib/names';
 import { maintenanceJobs, RETENTION_SWEEP_JOB, type MaintenanceJob } from '../lib/jobs/maintenance';
-import { startOtlpTelemetry } from '../lib/otlp';
 import { processUpload } from '../lib/processing/process-upload';
 import { imageIdForBlob } from '../lib/processing/upload-blob';
 import { createServices, type Services } from '../lib/services';
-import { startAzurite } from './azurite';
 import { watchBlobs } from './blob-watcher';
 import { blobWebhookRoute } from './blob-webhook';
-import { startCosmosStandIn, type CosmosStandIn } from './cosmos-standin';
 import { applyLocalSession, LOCAL_PEOPLE, localSignIn, localSignInAsset, localSignOut, SIGN_IN_ASSETS } from './dev-sign-in';
+import { startEmulators, type EmbeddedEmulators } from './emulators';
 import { createApiServer, type LocalPage } from './http-server';
 import { startJobTimers } from './job-timers';
 import { writeLocalHostFile } from './local-host-file';
@@ -38,6 +36,13 @@ export interface LocalHost {
   server: Server;
   /** The maintenance jobs as this host runs them on its timers (tests run one as of another time). */
   jobs: MaintenanceJob[];
+  /**
+   * Settles if the embedded emulators' thread ends while the host runs: the host has then stopped (its HTTP server
+   * closed, every connection dropped), since no request could be served without its stores.
+   */
+  failed: Promise<Error>;
+  /** The embedded emulators' thread, if any (fault-injection tests end it). */
+  emulatorsForTests?: Pick<EmbeddedEmulators, 'worker'>;
   /** What was started and where, for the console. */
   describe(): string[];
   stop(): Promise<void>;
@@ -58,26 +63,28 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     if (easyAuth) config = { ...config, auth: { ...config.auth, principalHeaderTrusted: true } };
     // Telemetry first, so every span and metric of the start-up and after is exported; nothing without an endpoint.
     if (config.telemetry.otlpEndpoint) {
+      // Loaded only then: the OpenTelemetry SDK is over a thousand modules, which every start would otherwise pay.
+      const { startOtlpTelemetry } = await import('../lib/otlp.js');
       const telemetry = startOtlpTelemetry(config.telemetry.otlpEndpoint);
       stops.push(() => telemetry.shutdown());
       notes.push(`Telemetry: traces and metrics to ${config.telemetry.otlpEndpoint} (OTLP/HTTP)`);
     }
-    if (!config.storage) {
-      const azurite = await startAzurite(config.local.storagePath);
-      stops.push(azurite.stop);
-      config = { ...config, storage: { kind: 'connectionString', value: azurite.connectionString } };
-      notes.push(`Azurite (embedded, ${config.local.storagePath ? `persisted in ${config.local.storagePath}` : 'in memory'}): ${azurite.connectionString}`);
+    // Azurite and the Cosmos stand-in, for whichever connection is not configured, in a worker thread of their own.
+    const cosmosFolder = config.local.storagePath && join(config.local.storagePath, 'cosmos');
+    const emulators = !config.storage || !config.cosmos ? await startEmulators({ storage: !config.storage, cosmos: !config.cosmos, storagePath: config.local.storagePath, cosmosFolder }) : undefined;
+    if (emulators) {
+      stops.push(emulators.stop);
+      notes.push('Emulator thread: the embedded stores below serve from a worker thread of their own, off the event loop that runs the handlers');
+    }
+    if (emulators?.storage) {
+      config = { ...config, storage: { kind: 'connectionString', value: emulators.storage } };
+      notes.push(`Azurite (embedded, ${config.local.storagePath ? `persisted in ${config.local.storagePath}` : 'in memory'}): ${emulators.storage}`);
     } else {
       notes.push('Storage: AzureWebJobsStorage as configured');
     }
-    let cosmosStandIn: CosmosStandIn | undefined;
-    if (!config.cosmos) {
-      const folder = config.local.storagePath && join(config.local.storagePath, 'cosmos');
-      const cosmos = await startCosmosStandIn(0, folder);
-      cosmosStandIn = cosmos;
-      stops.push(cosmos.stop);
-      config = { ...config, cosmos: { kind: 'connectionString', value: cosmos.connectionString } };
-      notes.push(`Cosmos DB stand-in (embedded, ${folder ? `persisted in ${folder}` : 'in memory'}): ${cosmos.connectionString}`);
+    if (emulators?.cosmos) {
+      config = { ...config, cosmos: { kind: 'connectionString', value: emulators.cosmos } };
+      notes.push(`Cosmos DB stand-in (embedded, ${cosmosFolder ? `persisted in ${cosmosFolder}` : 'in memory'}): ${emulators.cosmos}`);
     } else {
       notes.push('Cosmos DB: COSMOS_CONNECTION as configured');
     }
@@ -113,7 +120,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     // After each retention sweep the files behind LOCAL_STORAGE_PATH drop what the sweep removed: the stand-in's
     // journal keeps replaced versions of documents, the stream's logs the handled records, until compacted.
     const compactFiles = async () => {
-      cosmosStandIn?.compact?.();
+      if (emulators?.cosmos) await emulators.compact();
       await batches.stream.compact?.();
     };
     const compactAfter = (job: MaintenanceJob): MaintenanceJob => ({
@@ -145,13 +152,12 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       server.once('error', reject);
       server.listen(config.local.port, '127.0.0.1', resolve);
     });
-    stops.unshift(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
+    const closeServer = () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    stops.unshift(closeServer);
     const port = (server.address() as AddressInfo).port;
     const apiUrl = `http://127.0.0.1:${port}/api`;
     // The CLI's operator commands (sweep, backup, ...) find this host's stores through this file (src/cli/connections.ts).
@@ -166,15 +172,29 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     );
     notes.unshift(`HTTP API: ${apiUrl.replace('127.0.0.1', 'localhost')}/images`);
     notes.unshift(`Web app: ${apiUrl.replace('127.0.0.1', 'localhost')}/web/`);
+    let stopped: Promise<void> | undefined;
+    const stop = () => (stopped ??= (async () => {
+      for (const stop of stops) await stop();
+    })());
+    const failed = emulators
+      ? emulators.lost.then(async (error) => {
+          const kept = config.local.storagePath ? `every upload and batch it acknowledged is kept in ${config.local.storagePath}: start it again` : 'it kept everything in memory, so that is gone';
+          log.error(`${error.message}. The local host stops serving; ${kept}.`);
+          // No answer (or hanging request) from here on; the rest of the stop may wait out the SDKs' retries.
+          await closeServer();
+          void stop().catch(() => undefined);
+          return error;
+        })
+      : new Promise<Error>(() => undefined);
     return {
       apiUrl,
       services,
       server,
       jobs,
+      failed,
+      emulatorsForTests: emulators,
       describe: () => notes,
-      stop: async () => {
-        for (const stop of stops) await stop();
-      },
+      stop,
     };
   } catch (error) {
     for (const stop of stops) await stop().catch(() => undefined);

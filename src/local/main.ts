@@ -10,6 +10,8 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // The emulator thread ended: the host has stopped serving (and said why); the process says so with its exit code.
+  void host.failed.then(() => process.exit(1));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -1,4 +1,4 @@
-import { BlobServiceClient, RestError, type StoragePipelineOptions } from '@azure/storage-blob';
+import { BlobServiceClient, RestError, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { Connection } from '../config';
 import { credentialFor } from '../azure-credential';
 import type { BlobListing, BlobStore, StoredBlob } from './blob-store';
@@ -10,22 +10,29 @@ export function blobServiceClient(connection: Connection, options?: StoragePipel
 }
 
 export class AzureBlobStore implements BlobStore {
+  // One client per container, made once: building a container client builds its URL and pipeline options each time.
+  private readonly containers = new Map<string, ContainerClient>();
+
   constructor(private readonly service: BlobServiceClient) {}
 
+  private container(name: string): ContainerClient {
+    return this.containers.get(name) ?? this.containers.set(name, this.service.getContainerClient(name)).get(name)!;
+  }
+
   async ensureContainers(names: readonly string[], abortSignal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all(names.map((name) => this.service.getContainerClient(name).createIfNotExists({ abortSignal })));
+    const results = await Promise.all(names.map((name) => this.container(name).createIfNotExists({ abortSignal })));
     return results.some((result) => result.succeeded);
   }
 
   async put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void> {
-    await this.service.getContainerClient(container).getBlockBlobClient(name).uploadData(bytes, {
+    await this.container(container).getBlockBlobClient(name).uploadData(bytes, {
       blobHTTPHeaders: { blobContentType: options.contentType },
       metadata: options.metadata,
     });
   }
 
   async get(container: string, name: string): Promise<StoredBlob | undefined> {
-    const blob = this.service.getContainerClient(container).getBlobClient(name);
+    const blob = this.container(container).getBlobClient(name);
     try {
       // One download gives bytes and properties of the same blob version.
       const response = await blob.download();
@@ -42,11 +49,11 @@ export class AzureBlobStore implements BlobStore {
   }
 
   exists(container: string, name: string): Promise<boolean> {
-    return this.service.getContainerClient(container).getBlobClient(name).exists();
+    return this.container(container).getBlobClient(name).exists();
   }
 
   async *list(container: string, prefix?: string): AsyncIterable<BlobListing> {
-    for await (const blob of this.service.getContainerClient(container).listBlobsFlat({ prefix })) {
+    for await (const blob of this.container(container).listBlobsFlat({ prefix })) {
       yield { name: blob.name, etag: blob.properties.etag ?? '', createdOn: blob.properties.createdOn ?? blob.properties.lastModified };
     }
   }
@@ -54,7 +61,7 @@ export class AzureBlobStore implements BlobStore {
   async delete(container: string, name: string): Promise<boolean> {
     try {
       // deleteIfExists answers false for a missing blob, but still throws for a missing container.
-      return (await this.service.getContainerClient(container).getBlobClient(name).deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
+      return (await this.container(container).getBlobClient(name).deleteIfExists({ deleteSnapshots: 'include' })).succeeded;
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return false;
       throw error;

@@ -1,0 +1,41 @@
+// The embedded emulators' thread (started by src/local/emulators.ts): Azurite and the Cosmos stand-in serve their
+// loopback HTTP here, so their request handling never waits behind the host's handlers, nor theirs behind it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { startAzurite } from './azurite';
+import { startCosmosStandIn } from './cosmos-standin';
+
+export interface EmulatorOptions {
+  storage: boolean;
+  cosmos: boolean;
+  /** LOCAL_STORAGE_PATH: Azurite's files in it, the stand-in's journal in its `cosmos` folder. */
+  storagePath?: string;
+  cosmosFolder?: string;
+}
+export type EmulatorRequest = { type: 'compact'; id: number } | { type: 'stop'; id: number };
+export type EmulatorReply =
+  | { type: 'ready'; storage?: string; cosmos?: string }
+  | { type: 'failed'; message: string; code?: string }
+  | { type: 'done'; id: number };
+
+async function main(options: EmulatorOptions): Promise<void> {
+  const port = parentPort!;
+  const stops: Array<() => Promise<void>> = [];
+  const reply = (message: EmulatorReply) => port.postMessage(message);
+  try {
+    const azurite = options.storage ? await startAzurite(options.storagePath) : undefined;
+    if (azurite) stops.push(azurite.stop);
+    const cosmos = options.cosmos ? await startCosmosStandIn(0, options.cosmosFolder) : undefined;
+    if (cosmos) stops.push(cosmos.stop);
+    port.on('message', async (message: EmulatorRequest) => {
+      if (message.type === 'compact') cosmos?.compact?.();
+      if (message.type === 'stop') for (const stop of stops) await stop();
+      reply({ type: 'done', id: message.id });
+    });
+    reply({ type: 'ready', storage: azurite?.connectionString, cosmos: cosmos?.connectionString });
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    reply({ type: 'failed', message: (error as Error).message, code: (error as NodeJS.ErrnoException).code });
+  }
+}
+
+void main(workerData as EmulatorOptions);
