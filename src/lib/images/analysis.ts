@@ -51,14 +51,16 @@ function shrink(grey: Float64Array, width: number, height: number, w: number, h:
 
 function differenceHash(grey: Float64Array, width: number, height: number): string {
   const small = shrink(grey, width, height, 9, 8);
-  let bits = 0n;
+  // Two 32-bit halves (rows 0-3, rows 4-7): plain numbers, where a BigInt would allocate at every step.
+  const halves = [0, 0];
   for (let y = 0; y < 8; y++) {
     for (let x = 0; x < 8; x++) {
       // A margin keeps flat areas (and tiny engine differences) from flipping bits.
-      bits = (bits << 1n) | (small[y * 9 + x] > small[y * 9 + x + 1] + 0.5 ? 1n : 0n);
+      const bit = small[y * 9 + x] > small[y * 9 + x + 1] + 0.5 ? 1 : 0;
+      halves[y >> 2] = ((halves[y >> 2] << 1) | bit) >>> 0;
     }
   }
-  return bits.toString(16).padStart(16, '0');
+  return halves.map((half) => half.toString(16).padStart(8, '0')).join('');
 }
 
 function laplacianVariance(grey: Float64Array, width: number, height: number): number {
@@ -135,6 +137,14 @@ function palette(binCounts: Uint32Array, binSums: Float64Array, pixels: number, 
 }
 
 /**
+ * Buffers analyse() fills and reads within one synchronous call, so one set serves every call: allocating them each
+ * time (half a megabyte for a 256 px thumbnail) cost more in garbage collection than the analysis itself.
+ */
+let greyScratch = new Float64Array(0);
+const binCountsScratch = new Uint32Array(BINS);
+const binSumsScratch = new Float64Array(BINS * 3);
+
+/**
  * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
  * pixels, alpha-composited onto white as the derivatives are (so transparent areas count as white), fills the grey
  * image, the colour and luma sums and the palette bins; hash, sharpness and palette work from those.
@@ -143,9 +153,10 @@ export function analyse(image: Raster): ImageAnalysis {
   const { data, width, height } = image;
   const channels = image.channels ?? 4;
   const pixels = width * height;
-  const grey = new Float64Array(pixels);
-  const binCounts = new Uint32Array(BINS);
-  const binSums = new Float64Array(BINS * 3);
+  if (greyScratch.length < pixels) greyScratch = new Float64Array(pixels);
+  const grey = greyScratch;
+  const binCounts = binCountsScratch.fill(0);
+  const binSums = binSumsScratch.fill(0);
   let rSum = 0;
   let gSum = 0;
   let bSum = 0;
