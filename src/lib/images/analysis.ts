@@ -137,38 +137,45 @@ function palette(binCounts: Uint32Array, binSums: Float64Array, pixels: number, 
 }
 
 /**
- * Buffers analyse() fills and reads within one synchronous call, so one set serves every call: allocating them each
- * time (half a megabyte for a 256 px thumbnail) cost more in garbage collection than the analysis itself.
+ * What analyse() fills, in buffers kept for the next call: allocating them each time (half a megabyte for a 256 px
+ * thumbnail) cost more in garbage collection than the analysis itself. One set per analysis in progress.
  */
-let greyScratch = new Float64Array(0);
-const binCountsScratch = new Uint32Array(BINS);
-const binSumsScratch = new Float64Array(BINS * 3);
+interface Scratch {
+  grey: Float64Array;
+  binCounts: Uint32Array;
+  binSums: Float64Array;
+  /** Red, green, blue, luma and luma squared, summed. */
+  sums: Float64Array;
+  hasAlpha: boolean;
+}
+
+const spareScratch: Scratch[] = [];
+
+function takeScratch(pixels: number): Scratch {
+  const scratch = spareScratch.pop() ?? { grey: new Float64Array(0), binCounts: new Uint32Array(BINS), binSums: new Float64Array(BINS * 3), sums: new Float64Array(5), hasAlpha: false };
+  if (scratch.grey.length < pixels) scratch.grey = new Float64Array(pixels);
+  scratch.binCounts.fill(0);
+  scratch.binSums.fill(0);
+  scratch.sums.fill(0);
+  scratch.hasAlpha = false;
+  return scratch;
+}
 
 /**
- * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
- * pixels, alpha-composited onto white as the derivatives are (so transparent areas count as white), fills the grey
- * image, the colour and luma sums and the palette bins; hash, sharpness and palette work from those.
+ * Pixels `from` to `to` (alpha-composited onto white, as the derivatives are, so transparent areas count as white)
+ * into the grey image, the sums and the palette bins.
  */
-export function analyse(image: Raster): ImageAnalysis {
-  const { data, width, height } = image;
+function accumulate(image: Raster, from: number, to: number, scratch: Scratch): void {
+  const { data } = image;
   const channels = image.channels ?? 4;
-  const pixels = width * height;
-  if (greyScratch.length < pixels) greyScratch = new Float64Array(pixels);
-  const grey = greyScratch;
-  const binCounts = binCountsScratch.fill(0);
-  const binSums = binSumsScratch.fill(0);
-  let rSum = 0;
-  let gSum = 0;
-  let bSum = 0;
-  let lumaSum = 0;
-  let lumaSq = 0;
-  let hasAlpha = false;
-  for (let p = 0, i = 0; p < pixels; p++, i += channels) {
+  const { grey, binCounts, binSums, sums } = scratch;
+  let [rSum, gSum, bSum, lumaSum, lumaSq] = sums;
+  for (let p = from, i = from * channels; p < to; p++, i += channels) {
     let r = data[i];
     let g = data[i + 1];
     let b = data[i + 2];
     if (channels === 4 && data[i + 3] < 255) {
-      hasAlpha = true;
+      scratch.hasAlpha = true;
       const a = data[i + 3] / 255;
       r = r * a + 255 * (1 - a);
       g = g * a + 255 * (1 - a);
@@ -187,15 +194,51 @@ export function analyse(image: Raster): ImageAnalysis {
     binSums[key * 3 + 1] += g;
     binSums[key * 3 + 2] += b;
   }
-  const meanLuma = lumaSum / pixels;
-  const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
-  return {
-    perceptualHash: differenceHash(grey, width, height),
-    meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
-    palette: palette(binCounts, binSums, pixels),
-    brightness: round(meanLuma / 255),
-    contrast: round(Math.sqrt(variance) / 255),
-    sharpness: round(laplacianVariance(grey, width, height), 2),
-    hasAlpha,
-  };
+  sums.set([rSum, gSum, bSum, lumaSum, lumaSq]);
+}
+
+/**
+ * Pixels per slice of the pass: until the JIT has compiled this code (the first images a process analyses) a 256 px
+ * thumbnail takes tens of milliseconds, which would hold the event loop; a slice takes a few.
+ */
+const SLICE = 8192;
+
+/** Lets the event loop serve what is waiting between two slices of work. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
+ * pixels fills the grey image, the colour and luma sums and the palette bins; hash, sharpness and palette work from
+ * those. Done in slices with the event loop let in between.
+ */
+export async function analyse(image: Raster): Promise<ImageAnalysis> {
+  const { width, height } = image;
+  const pixels = width * height;
+  const scratch = takeScratch(pixels);
+  try {
+    for (let from = 0; from < pixels; from += SLICE) {
+      if (from > 0) await yieldToLoop();
+      accumulate(image, from, Math.min(pixels, from + SLICE), scratch);
+    }
+    const { grey, binCounts, binSums, sums, hasAlpha } = scratch;
+    const [rSum, gSum, bSum, lumaSum, lumaSq] = sums;
+    const meanLuma = lumaSum / pixels;
+    const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
+    await yieldToLoop();
+    const perceptualHash = differenceHash(grey, width, height);
+    await yieldToLoop();
+    const sharpness = round(laplacianVariance(grey, width, height), 2);
+    await yieldToLoop();
+    return {
+      perceptualHash,
+      meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
+      palette: palette(binCounts, binSums, pixels),
+      brightness: round(meanLuma / 255),
+      contrast: round(Math.sqrt(variance) / 255),
+      sharpness,
+      hasAlpha,
+    };
+  } finally {
+    spareScratch.push(scratch);
+  }
 }
