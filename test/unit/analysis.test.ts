@@ -90,12 +90,12 @@ describe('analyse', () => {
     expect(small.perceptualHash).not.toBe('0000000000000000');
   });
 
-  it('gives each of several analyses running at once its own result (they share no buffers while in slices)', async () => {
-    // 540x360 is many slices: the three runs take turns on the event loop.
+  it('gives each of several analyses running at once its own result (they share no buffers while paused)', async () => {
+    // 540x360 is many slices; holding the event loop for 0 ms, each run pauses after every slice, so they take turns.
     const rasters = [sceneRaster(540, 360), solidRaster(540, 360, [0x33, 0x66, 0x99]), gradientRaster(540, 360, 255, 0)];
     const alone = [];
     for (const raster of rasters) alone.push(await analyse(raster));
-    expect(await Promise.all(rasters.map((raster) => analyse(raster)))).toEqual(alone);
+    expect(await Promise.all(rasters.map((raster) => analyse(raster, 0)))).toEqual(alone);
     expect(alone[1]).toMatchObject({ meanColour: '#336699', perceptualHash: '0000000000000000', contrast: 0 });
     expect(alone[2].perceptualHash).toBe('ffffffffffffffff');
   });

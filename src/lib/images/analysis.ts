@@ -169,7 +169,11 @@ function accumulate(image: Raster, from: number, to: number, scratch: Scratch): 
   const { data } = image;
   const channels = image.channels ?? 4;
   const { grey, binCounts, binSums, sums } = scratch;
-  let [rSum, gSum, bSum, lumaSum, lumaSq] = sums;
+  let rSum = sums[0];
+  let gSum = sums[1];
+  let bSum = sums[2];
+  let lumaSum = sums[3];
+  let lumaSq = sums[4];
   for (let p = from, i = from * channels; p < to; p++, i += channels) {
     let r = data[i];
     let g = data[i + 1];
@@ -194,41 +198,57 @@ function accumulate(image: Raster, from: number, to: number, scratch: Scratch): 
     binSums[key * 3 + 1] += g;
     binSums[key * 3 + 2] += b;
   }
-  sums.set([rSum, gSum, bSum, lumaSum, lumaSq]);
+  sums[0] = rSum;
+  sums[1] = gSum;
+  sums[2] = bSum;
+  sums[3] = lumaSum;
+  sums[4] = lumaSq;
 }
 
-/**
- * Pixels per slice of the pass: until the JIT has compiled this code (the first images a process analyses) a 256 px
- * thumbnail takes tens of milliseconds, which would hold the event loop; a slice takes a few.
- */
+/** Pixels per slice of the pass: a few milliseconds of work at most, even before the JIT has compiled this code. */
 const SLICE = 8192;
 
-/** Lets the event loop serve what is waiting between two slices of work. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The longest an analysis holds the event loop before it lets it in. A warm process analyses a 256 px thumbnail in
+ * about 2 ms and never pauses (a pause costs CPU: measured, a few milliseconds an image); the first thumbnails a
+ * process analyses, before the JIT has compiled this code, take tens of milliseconds and pause every few.
+ */
+const HOLD_MS = 8;
+
+/** Returns a function to call between slices of work: it lets the event loop in once `holdMs` have gone by. */
+function pauser(holdMs: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < holdMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
 
 /**
  * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
  * pixels fills the grey image, the colour and luma sums and the palette bins; hash, sharpness and palette work from
- * those. Done in slices with the event loop let in between.
+ * those. Done in slices, pausing for the event loop when one analysis has held it for `holdMs`.
  */
-export async function analyse(image: Raster): Promise<ImageAnalysis> {
+export async function analyse(image: Raster, holdMs = HOLD_MS): Promise<ImageAnalysis> {
   const { width, height } = image;
   const pixels = width * height;
   const scratch = takeScratch(pixels);
+  const pause = pauser(holdMs);
   try {
     for (let from = 0; from < pixels; from += SLICE) {
-      if (from > 0) await yieldToLoop();
+      await pause();
       accumulate(image, from, Math.min(pixels, from + SLICE), scratch);
     }
     const { grey, binCounts, binSums, sums, hasAlpha } = scratch;
     const [rSum, gSum, bSum, lumaSum, lumaSq] = sums;
     const meanLuma = lumaSum / pixels;
     const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
-    await yieldToLoop();
+    await pause();
     const perceptualHash = differenceHash(grey, width, height);
-    await yieldToLoop();
+    await pause();
     const sharpness = round(laplacianVariance(grey, width, height), 2);
-    await yieldToLoop();
+    await pause();
     return {
       perceptualHash,
       meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
