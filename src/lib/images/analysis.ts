@@ -51,14 +51,16 @@ function shrink(grey: Float64Array, width: number, height: number, w: number, h:
 
 function differenceHash(grey: Float64Array, width: number, height: number): string {
   const small = shrink(grey, width, height, 9, 8);
-  let bits = 0n;
+  // Two 32-bit halves (rows 0-3, rows 4-7): plain numbers, where a BigInt would allocate at every step.
+  const halves = [0, 0];
   for (let y = 0; y < 8; y++) {
     for (let x = 0; x < 8; x++) {
       // A margin keeps flat areas (and tiny engine differences) from flipping bits.
-      bits = (bits << 1n) | (small[y * 9 + x] > small[y * 9 + x + 1] + 0.5 ? 1n : 0n);
+      const bit = small[y * 9 + x] > small[y * 9 + x + 1] + 0.5 ? 1 : 0;
+      halves[y >> 2] = ((halves[y >> 2] << 1) | bit) >>> 0;
     }
   }
-  return bits.toString(16).padStart(16, '0');
+  return halves.map((half) => half.toString(16).padStart(8, '0')).join('');
 }
 
 function laplacianVariance(grey: Float64Array, width: number, height: number): number {
@@ -135,29 +137,49 @@ function palette(binCounts: Uint32Array, binSums: Float64Array, pixels: number, 
 }
 
 /**
- * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
- * pixels, alpha-composited onto white as the derivatives are (so transparent areas count as white), fills the grey
- * image, the colour and luma sums and the palette bins; hash, sharpness and palette work from those.
+ * What analyse() fills, in buffers kept for the next call: allocating them each time (half a megabyte for a 256 px
+ * thumbnail) cost more in garbage collection than the analysis itself. One set per analysis in progress.
  */
-export function analyse(image: Raster): ImageAnalysis {
-  const { data, width, height } = image;
+interface Scratch {
+  grey: Float64Array;
+  binCounts: Uint32Array;
+  binSums: Float64Array;
+  /** Red, green, blue, luma and luma squared, summed. */
+  sums: Float64Array;
+  hasAlpha: boolean;
+}
+
+const spareScratch: Scratch[] = [];
+
+function takeScratch(pixels: number): Scratch {
+  const scratch = spareScratch.pop() ?? { grey: new Float64Array(0), binCounts: new Uint32Array(BINS), binSums: new Float64Array(BINS * 3), sums: new Float64Array(5), hasAlpha: false };
+  if (scratch.grey.length < pixels) scratch.grey = new Float64Array(pixels);
+  scratch.binCounts.fill(0);
+  scratch.binSums.fill(0);
+  scratch.sums.fill(0);
+  scratch.hasAlpha = false;
+  return scratch;
+}
+
+/**
+ * Pixels `from` to `to` (alpha-composited onto white, as the derivatives are, so transparent areas count as white)
+ * into the grey image, the sums and the palette bins.
+ */
+function accumulate(image: Raster, from: number, to: number, scratch: Scratch): void {
+  const { data } = image;
   const channels = image.channels ?? 4;
-  const pixels = width * height;
-  const grey = new Float64Array(pixels);
-  const binCounts = new Uint32Array(BINS);
-  const binSums = new Float64Array(BINS * 3);
-  let rSum = 0;
-  let gSum = 0;
-  let bSum = 0;
-  let lumaSum = 0;
-  let lumaSq = 0;
-  let hasAlpha = false;
-  for (let p = 0, i = 0; p < pixels; p++, i += channels) {
+  const { grey, binCounts, binSums, sums } = scratch;
+  let rSum = sums[0];
+  let gSum = sums[1];
+  let bSum = sums[2];
+  let lumaSum = sums[3];
+  let lumaSq = sums[4];
+  for (let p = from, i = from * channels; p < to; p++, i += channels) {
     let r = data[i];
     let g = data[i + 1];
     let b = data[i + 2];
     if (channels === 4 && data[i + 3] < 255) {
-      hasAlpha = true;
+      scratch.hasAlpha = true;
       const a = data[i + 3] / 255;
       r = r * a + 255 * (1 - a);
       g = g * a + 255 * (1 - a);
@@ -176,15 +198,67 @@ export function analyse(image: Raster): ImageAnalysis {
     binSums[key * 3 + 1] += g;
     binSums[key * 3 + 2] += b;
   }
-  const meanLuma = lumaSum / pixels;
-  const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
-  return {
-    perceptualHash: differenceHash(grey, width, height),
-    meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
-    palette: palette(binCounts, binSums, pixels),
-    brightness: round(meanLuma / 255),
-    contrast: round(Math.sqrt(variance) / 255),
-    sharpness: round(laplacianVariance(grey, width, height), 2),
-    hasAlpha,
+  sums[0] = rSum;
+  sums[1] = gSum;
+  sums[2] = bSum;
+  sums[3] = lumaSum;
+  sums[4] = lumaSq;
+}
+
+/** Pixels per slice of the pass: a few milliseconds of work at most, even before the JIT has compiled this code. */
+const SLICE = 8192;
+
+/**
+ * The longest an analysis holds the event loop before it lets it in. A warm process analyses a 256 px thumbnail in
+ * about 2 ms and never pauses (a pause costs CPU: measured, a few milliseconds an image); the first thumbnails a
+ * process analyses, before the JIT has compiled this code, take tens of milliseconds and pause every few.
+ */
+const HOLD_MS = 8;
+
+/** Returns a function to call between slices of work: it lets the event loop in once `holdMs` have gone by. */
+function pauser(holdMs: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < holdMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
   };
+}
+
+/**
+ * Analyses a working-size raster (a few hundred pixels a side is plenty and keeps this cheap). One pass over the
+ * pixels fills the grey image, the colour and luma sums and the palette bins; hash, sharpness and palette work from
+ * those. Done in slices, pausing for the event loop when one analysis has held it for `holdMs`.
+ */
+export async function analyse(image: Raster, holdMs = HOLD_MS): Promise<ImageAnalysis> {
+  const { width, height } = image;
+  const pixels = width * height;
+  const scratch = takeScratch(pixels);
+  const pause = pauser(holdMs);
+  try {
+    for (let from = 0; from < pixels; from += SLICE) {
+      await pause();
+      accumulate(image, from, Math.min(pixels, from + SLICE), scratch);
+    }
+    const { grey, binCounts, binSums, sums, hasAlpha } = scratch;
+    const [rSum, gSum, bSum, lumaSum, lumaSq] = sums;
+    const meanLuma = lumaSum / pixels;
+    const variance = Math.max(0, lumaSq / pixels - meanLuma * meanLuma);
+    await pause();
+    const perceptualHash = differenceHash(grey, width, height);
+    await pause();
+    const sharpness = round(laplacianVariance(grey, width, height), 2);
+    await pause();
+    return {
+      perceptualHash,
+      meanColour: hex(rSum / pixels, gSum / pixels, bSum / pixels),
+      palette: palette(binCounts, binSums, pixels),
+      brightness: round(meanLuma / 255),
+      contrast: round(Math.sqrt(variance) / 255),
+      sharpness,
+      hasAlpha,
+    };
+  } finally {
+    spareScratch.push(scratch);
+  }
 }

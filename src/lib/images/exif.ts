@@ -41,8 +41,11 @@ export function webpExif(bytes: Buffer): Buffer | undefined {
 /** EXIF fields worth keeping; unreadable or absent EXIF gives an empty summary, never an error. */
 export async function readExif(bytes: Buffer): Promise<ExifSummary> {
   let tags: Record<string, unknown> | undefined;
+  const format = sniffFormat(bytes);
+  // BMP and GIF carry no EXIF: exifr would only search a file that can be megabytes, on the event loop.
+  if (format === 'bmp' || format === 'gif') return {};
   try {
-    const source = sniffFormat(bytes) === 'webp' ? webpExif(bytes) : bytes;
+    const source = format === 'webp' ? webpExif(bytes) : bytes;
     if (!source) return {};
     tags = await exifr.parse(source, { pick: PICK, translateValues: false, reviveValues: false });
   } catch {

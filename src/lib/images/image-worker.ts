@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort, isMainThread, type MessagePort } from 'node:worker_threads';
 import type { DecodeOptions, Raster } from './engine';
 import { jimpEngine } from './jimp-engine';
@@ -46,7 +47,15 @@ function postReply(port: MessagePort, reply: TaskReply, transfer: ArrayBuffer[])
   }
 }
 
+/**
+ * Linux keeps a nice value per thread: this worker's own yields the CPU to the event loop whenever both want it (two
+ * cores, a multi-second BMP decode and the HTTP server), and still gets every cycle the loop leaves idle. Elsewhere
+ * the call would lower the whole process, so it is made on Linux only.
+ */
+const WORKER_NICE = 10;
+
 if (!isMainThread && parentPort) {
+  if (process.platform === 'linux') setPriority(0, WORKER_NICE);
   const port = parentPort;
   port.on('message', async (task: ImageTask) => {
     try {

@@ -38,7 +38,7 @@ export async function processImage(bytes: Buffer, engine: ImageEngine, limits: I
     engine.encodeJpeg(decoded, JPEG_QUALITY),
     (async () => {
       const thumbnail = await engine.resize(decoded, DERIVATIVE_SIZES.thumbnail);
-      const { hasAlpha, ...analysis } = analyse(thumbnail);
+      const { hasAlpha, ...analysis } = await analyse(thumbnail);
       return { thumbnail, hasAlpha, analysis, thumbnailJpeg: await engine.encodeJpeg(thumbnail, JPEG_QUALITY) };
     })(),
   ]);
