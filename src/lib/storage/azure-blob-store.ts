@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { BlobServiceClient, RestError, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { Connection } from '../config';
 import { credentialFor } from '../azure-credential';
@@ -8,6 +9,10 @@ export function blobServiceClient(connection: Connection, options?: StoragePipel
     ? BlobServiceClient.fromConnectionString(connection.value, options)
     : new BlobServiceClient(connection.endpoint, credentialFor(connection), options);
 }
+
+/** A streamed upload holds at most STREAM_BLOCK_BYTES x (STREAM_CONCURRENCY + 1) of its stream. */
+const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
+const STREAM_CONCURRENCY = 2;
 
 export class AzureBlobStore implements BlobStore {
   constructor(private readonly service: BlobServiceClient) {}
@@ -21,6 +26,14 @@ export class AzureBlobStore implements BlobStore {
     await this.service.getContainerClient(container).getBlockBlobClient(name).uploadData(bytes, {
       blobHTTPHeaders: { blobContentType: options.contentType },
       metadata: options.metadata,
+    });
+  }
+
+  async putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void> {
+    // Staged blocks are committed only once the stream has ended; a failed stream leaves them uncommitted, which
+    // Azure discards (they are never a blob).
+    await this.service.getContainerClient(container).getBlockBlobClient(name).uploadStream(stream, STREAM_BLOCK_BYTES, STREAM_CONCURRENCY, {
+      blobHTTPHeaders: { blobContentType: options.contentType },
     });
   }
 
