@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStore, blobServiceClient } from '../../src/lib/storage/azure-blob-store';
 import type { BlobListing, BlobStore } from '../../src/lib/storage/blob-store';
@@ -97,5 +98,26 @@ describe.each(adapters)('BlobStore contract: %s', (_name, create) => {
 
   it('refuses a write to a container that does not exist, with status 404', async () => {
     await expect(store.put('no-such-container', 'x', Buffer.from('x'), { contentType: 'text/plain' })).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('stores a stream, small or of several blocks, and a stream that fails leaves no blob', async () => {
+    const small = Buffer.from('a small stream');
+    await store.putStream(container, 'streamed/small', Readable.from([small.subarray(0, 5), small.subarray(5)]), { contentType: 'text/plain' });
+    expect((await store.get(container, 'streamed/small'))!.bytes.toString()).toBe('a small stream');
+    // 9 MiB in 64 KiB chunks: more than two of the Azure adapter's 4 MiB blocks.
+    const large = randomBytes(9 * 1024 * 1024);
+    const chunks = Array.from({ length: large.length / 65536 }, (_, i) => large.subarray(i * 65536, (i + 1) * 65536));
+    await store.putStream(container, 'streamed/large', Readable.from(chunks), { contentType: 'image/jpeg' });
+    const stored = await store.get(container, 'streamed/large');
+    expect(stored!.contentType).toBe('image/jpeg');
+    expect(stored!.bytes.equals(large)).toBe(true);
+
+    const failing = Readable.from((async function* () {
+      yield* chunks.slice(0, 80); // past the first block
+      throw new Error('the client went away');
+    })());
+    await expect(store.putStream(container, 'streamed/failed', failing, { contentType: 'image/jpeg' })).rejects.toThrow('the client went away');
+    expect(await store.exists(container, 'streamed/failed')).toBe(false);
+    await expect(store.putStream('no-such-container', 'x', Readable.from([small]), { contentType: 'text/plain' })).rejects.toMatchObject({ statusCode: 404 });
   });
 });

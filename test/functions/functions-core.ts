@@ -10,9 +10,13 @@ export interface Registration {
  * `app.*` registrations in src/functions are recorded (with the binding metadata the host would read) instead of
  * skipped in test mode. Must run before anything calls `app.*`.
  */
-export function recordRegistrations(): Map<string, Registration> {
-  const registrations = new Map<string, Registration>();
+export function recordRegistrations(): Map<string, Registration> & { systemLog: string[] } {
+  const registrations = Object.assign(new Map<string, Registration>(), { systemLog: [] as string[] });
   const core = {
+    // The worker's own log, which hosts since 4.28 provide (@azure/functions refuses HTTP streams without it).
+    log(level: string, category: string, message: string) {
+      registrations.systemLog.push(`${level} ${category}: ${message}`);
+    },
     registerFunction(metadata: Registration['metadata'], handler: Registration['handler']) {
       registrations.set(metadata.name, { metadata, handler });
       return { dispose() {} };

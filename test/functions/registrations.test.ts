@@ -70,6 +70,8 @@ const call = (registration: Registration, ...args: unknown[]) => registration.ha
 
 describe('Azure registrations (src/functions)', () => {
   it('declare the HTTP routes anonymous at the Functions level: Easy Auth in front authenticates, the app authorises', () => {
+    // Bodies reach the handlers as streams (a web batch is streamed to storage as it arrives), not buffered by the worker.
+    expect(registrations.systemLog).toContain('debug system: HTTP streaming enabled.');
     expect(trigger('uploadImage')).toMatchObject({ type: 'httpTrigger', route: 'images', methods: ['POST'], authLevel: 'anonymous' });
     expect(trigger('getImage')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
     expect(trigger('getImageDerivative')).toMatchObject({ type: 'httpTrigger', route: 'images/{id}/{derivative}', methods: ['GET', 'HEAD'] });

@@ -38,6 +38,8 @@ import { BLOB_RECEIPTS_PREFIX, lifecycleViolations } from './retention-rules.js'
 // Application Insights settings are in APP_SETTINGS too: the app's own OpenTelemetry export reads them.
 const HOST_ONLY_SETTINGS = new Set([
   'AZURE_CLIENT_ID',
+  // The Functions host's request body limit: raised above the web batch limit (200 MiB), which the app enforces.
+  'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
   // The Functions host's switch for one function: off in the standby region (failover.sh turns them on there).
   'AzureWebJobs.ingestBatchRecords.Disabled',
   'AzureWebJobs.maintenance.Disabled',

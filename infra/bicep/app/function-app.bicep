@@ -171,6 +171,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     AZURE_CLIENT_ID: identityClientId
+    // Host level: the largest request body the Functions host passes on (its default is 100 MB). Above the web batch
+    // limit of 200 MiB, which the app checks itself while it streams the body (HTTP streams, src/functions/http.ts)
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '220200960'
     // Host level: the triggers only the active region runs (infra/scripts/failover.sh flips them)
     'AzureWebJobs.ingestBatchRecords.Disabled': standby ? 'true' : 'false'
     'AzureWebJobs.maintenance.Disabled': standby ? 'true' : 'false'

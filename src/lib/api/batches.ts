@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { ImageResult, imageView } from './image-view';
-import { BLOB_CONTAINERS } from '../names';
+import type { Logger } from '../logger';
 import { checkCallbackUrl, callbackPolicy } from '../callback-address';
 import { badRequest, notFound, problem } from '../problem';
 import { currentTraceContext } from '../tracing';
@@ -14,22 +14,20 @@ import { BATCH_ORCHESTRATOR, batchInput } from '../orchestration/batch-orchestra
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { continuationTokens, pageLinks, resumable } from './paging';
 import { continuationTokenParam, integerParam, oneOf, readQuery, timestampParam, toIsoBound } from './query';
-import { readForm } from './read-form';
+import { readBatchForm } from './read-form';
+import { batchFiles } from './batch-files';
 import { readToken, signToken } from './signed-token';
-import { BATCH_ID_PATTERN, buildRecord, itemBlobName, MAX_BATCH_ITEMS, MAX_INLINE_BYTES, type OutgoingRecord } from '../batch/record';
+import { BATCH_ID_PATTERN, buildRecord, type OutgoingRecord } from '../batch/record';
 
 /** Records handed to the stream at once: bounds how much of a large upload is in flight per publish call. */
 const PUBLISH_CHUNK = 50;
-
-type FormValue = ReturnType<FormData['get']>;
 
 /**
  * The callbackUrl field, refused (400) when it can never be called: not http(s), or its host is or resolves to an
  * address callbacks may not reach. A name that does not resolve now is left to the check made when the callback is sent.
  */
-export async function callbackUrlOf(value: FormValue | undefined, services: Services): Promise<string | undefined> {
-  if (value === null || value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw badRequest('callbackUrl must be a text field.', 'invalid-form');
+export async function callbackUrlOf(value: string | undefined, services: Services): Promise<string | undefined> {
+  if (value === undefined || value === '') return undefined;
   const check = await checkCallbackUrl(value, callbackPolicy(services.config.callbackAllowedHosts));
   if (!check.allowed && !check.unresolved) throw badRequest(`callbackUrl is refused: ${check.reason}.`, 'callback-not-allowed');
   return new URL(value).toString();
@@ -119,38 +117,39 @@ export const BatchRetryAccepted = z
 /**
  * POST /api/batches: multipart/form-data with any number of file fields (and an optional callbackUrl field).
  * Publishes one record per file to the batch stream, the same records a Kafka producer sends, so web and Kafka
- * batches take one path. Files over ~900 KB go to blob storage first and travel as references (Event Hubs' 1 MB cap).
- * The batch is registered to the caller before its records leave, and they carry its ingest token.
+ * batches take one path. The body is streamed: files over ~900 KB (Event Hubs' 1 MB cap) go to blob storage while
+ * they arrive and travel as references; smaller ones travel inline. Every limit is checked as the body passes, and
+ * an upload refused after its files began to arrive leaves none of them behind. The batch is registered to the
+ * caller once the whole form has arrived, before its records leave, and they carry its ingest token.
  */
-export async function uploadBatch(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller): Promise<ApiResponse> {
+export async function uploadBatch(request: ApiRequest, services: Services, _orchestrations: unknown, caller: Caller, log: Logger): Promise<ApiResponse> {
   const stream = services.batchStream;
   if (!stream) throw problem('batch-stream-unavailable', 'Batch uploads need a batch stream: set EVENTHUB_CONNECTION.');
-  const form = await readForm(request, services.limits.maxBytes);
-  const files = [...form.values()].filter((value): value is Exclude<NonNullable<FormValue>, string> => typeof value !== 'string');
-  if (!files.length) throw badRequest('Send at least one file field in the form.', 'invalid-form');
-  if (files.length > MAX_BATCH_ITEMS) throw problem('too-many-files', `A batch holds at most ${MAX_BATCH_ITEMS} files; got ${files.length}.`);
-  const callbackUrl = await callbackUrlOf(form.get('callbackUrl'), services);
-  await uploadLimits(services, caller).reserveBytes(files.reduce((sum, file) => sum + file.size, 0));
   const batchId = randomUUID();
+  const files = batchFiles(services.blobs, batchId, log);
   const batchToken = newIngestToken();
-  // The batch document exists before any record, so the Location answers at once.
-  await services.batches.ensure({ ...newBatch(batchId, files.length, callbackUrl, new Date(), currentTraceContext()), owner: caller.principal.id, ingestToken: batchToken });
-  for (let start = 0; start < files.length; start += PUBLISH_CHUNK) {
-    const records: OutgoingRecord[] = await Promise.all(
-      files.slice(start, start + PUBLISH_CHUNK).map(async (file, i) => {
-        const index = start + i;
-        const bytes = Buffer.from(await file.arrayBuffer());
-        const item = { batchId, index, count: files.length, fileName: file.name || undefined, contentType: file.type || undefined, callbackUrl, batchToken };
-        if (bytes.length <= MAX_INLINE_BYTES) return buildRecord({ ...item, bytes });
-        const blobName = itemBlobName(batchId, index);
-        await services.blobs.put(BLOB_CONTAINERS.batches, blobName, bytes, { contentType: file.type || 'application/octet-stream' });
-        return buildRecord({ ...item, blobName });
-      }),
-    );
+  let callbackUrl: string | undefined;
+  try {
+    const fields = await readBatchForm(request, services.limits.maxBytes, files.take);
+    if (!files.arrived.length) throw badRequest('Send at least one file field in the form.', 'invalid-form');
+    callbackUrl = await callbackUrlOf(fields.get('callbackUrl'), services);
+    await uploadLimits(services, caller).reserveBytes(files.arrived.reduce((sum, file) => sum + file.size, 0));
+    // The batch document exists before any record, so the Location answers at once.
+    await services.batches.ensure({ ...newBatch(batchId, files.arrived.length, callbackUrl, new Date(), currentTraceContext()), owner: caller.principal.id, ingestToken: batchToken });
+  } catch (error) {
+    await files.discard();
+    throw error;
+  }
+  const count = files.arrived.length;
+  for (let start = 0; start < count; start += PUBLISH_CHUNK) {
+    const records: OutgoingRecord[] = files.arrived.slice(start, start + PUBLISH_CHUNK).map(({ index, fileName, contentType, bytes, blobName }) => {
+      const item = { batchId, index, count, fileName, contentType, callbackUrl, batchToken };
+      return buildRecord(bytes ? { ...item, bytes } : { ...item, blobName });
+    });
     await stream.publish(records);
   }
   const base = apiBase(request);
-  const accepted: z.infer<typeof BatchAccepted> = { id: batchId, status: 'receiving', itemCount: files.length, links: links(base, batchId) };
+  const accepted: z.infer<typeof BatchAccepted> = { id: batchId, status: 'receiving', itemCount: count, links: links(base, batchId) };
   return json(202, accepted, { location: `${base}/batches/${batchId}` });
 }
 

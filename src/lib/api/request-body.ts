@@ -14,12 +14,24 @@ export function mediaType(header: string | null): string | undefined {
  * required so the size is known up front.
  */
 export async function readBoundedBody(request: ApiRequest, limit: number, limitText: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of boundedBody(request, limit, limitText)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The body as it arrives, with the limits of readBoundedBody: the Content-Length checks are made at once, the running
+ * total as the chunks pass. The iteration throws the problem (and cancels the body) when the limit is passed.
+ */
+export function boundedBody(request: ApiRequest, limit: number, limitText: string): AsyncIterable<Uint8Array> {
   const length = request.headers.get('content-length');
   if (length === null) throw problem('length-required', 'Send a Content-Length header; chunked uploads are not accepted.');
   if (Number(length) > limit) throw tooLarge(`The request body is ${length} bytes; ${limitText}.`);
-  const chunks: Uint8Array[] = [];
+  return chunksUpTo(request.body?.getReader(), limit);
+}
+
+async function* chunksUpTo(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, limit: number): AsyncGenerator<Uint8Array> {
   let total = 0;
-  const reader = request.body?.getReader();
   for (;;) {
     let next: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>> | undefined;
     try {
@@ -28,15 +40,14 @@ export async function readBoundedBody(request: ApiRequest, limit: number, limitT
       // The client went away or stopped sending (the local host's body timeout): nobody waits for this answer.
       throw problem('malformed-request', `The request body ended early: ${(error as Error).message}.`);
     }
-    if (!next || next.done) break;
+    if (!next || next.done) return;
     total += next.value.byteLength;
     if (total > limit) {
       await reader!.cancel();
       throw tooLarge(`The request body is over the limit of ${limit} bytes.`);
     }
-    chunks.push(next.value);
+    yield next.value;
   }
-  return Buffer.concat(chunks);
 }
 
 /** Parses a multipart/form-data body; a broken one is the caller's fault (400). */

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { BlobServiceClient, RestError, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import type { Connection } from '../config';
 import { credentialFor } from '../azure-credential';
@@ -8,6 +9,9 @@ export function blobServiceClient(connection: Connection, options?: StoragePipel
     ? BlobServiceClient.fromConnectionString(connection.value, options)
     : new BlobServiceClient(connection.endpoint, credentialFor(connection), options);
 }
+
+/** A streamed upload holds about two blocks of its stream: one being staged, the next arriving. */
+const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
 
 export class AzureBlobStore implements BlobStore {
   // One client per container, made once: building a container client builds its URL and pipeline options each time.
@@ -29,6 +33,42 @@ export class AzureBlobStore implements BlobStore {
       blobHTTPHeaders: { blobContentType: options.contentType },
       metadata: options.metadata,
     });
+  }
+
+  async putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void> {
+    const blob = this.container(container).getBlockBlobClient(name);
+    const blobHTTPHeaders = { blobContentType: options.contentType };
+    // The stream's own chunks are sent as they are, a block at a time: nothing is copied, and a block's chunks are
+    // dropped once it is staged (a copy into the SDK's block buffers costs as much memory as the upload, as garbage).
+    const blockIds: string[] = [];
+    let staging: Promise<unknown> = Promise.resolve();
+    let chunks: Buffer[] = [];
+    let length = 0;
+    const stage = async (blockChunks: Buffer[], blockLength: number) => {
+      await staging;
+      const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
+      blockIds.push(id);
+      // One block is staged while the next arrives; a failure is seen when the next block (or the commit) waits for it.
+      staging = blob.stageBlock(id, () => Readable.from(blockChunks), blockLength);
+      staging.catch(() => undefined);
+    };
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= STREAM_BLOCK_BYTES) {
+        await stage(chunks, length);
+        [chunks, length] = [[], 0];
+      }
+    }
+    if (!blockIds.length) {
+      const body = chunks;
+      await blob.upload(() => Readable.from(body), length, { blobHTTPHeaders });
+      return;
+    }
+    if (length) await stage(chunks, length);
+    await staging;
+    // Staged blocks become the blob only here; blocks of a stream that failed stay uncommitted and Azure discards them.
+    await blob.commitBlockList(blockIds, { blobHTTPHeaders });
   }
 
   async get(container: string, name: string): Promise<StoredBlob | undefined> {

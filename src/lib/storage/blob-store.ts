@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 export interface StoredBlob {
   bytes: Buffer;
   contentType: string;
@@ -18,6 +20,11 @@ export interface BlobStore {
   ensureContainers(names: readonly string[], abortSignal?: AbortSignal): Promise<boolean>;
   /** Creates or overwrites; fails when the container does not exist. */
   put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void>;
+  /**
+   * Creates or overwrites from a stream, holding only a few blocks of it at a time; the blob exists once the stream
+   * has ended. A stream that fails leaves no blob (nor changes one that was there).
+   */
+  putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void>;
   /** Undefined when the blob does not exist. */
   get(container: string, name: string): Promise<StoredBlob | undefined>;
   /** Whether the blob exists, without reading it. */

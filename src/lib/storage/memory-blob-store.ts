@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BlobListing, BlobStore, StoredBlob } from './blob-store';
 
 /** The error shape of @azure/storage-blob's RestError, so callers classify it as they would a real one. */
@@ -23,6 +24,13 @@ export class MemoryBlobStore implements BlobStore {
     if (!blobs) throw containerNotFound(container);
     // An overwrite creates the blob anew, as Put Blob does.
     blobs.set(name, { bytes: Buffer.from(bytes), contentType: options.contentType, metadata: { ...options.metadata }, etag: `"${++this.version}"`, createdOn: new Date() });
+  }
+
+  async putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void> {
+    if (!this.containers.has(container)) throw containerNotFound(container);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+    await this.put(container, name, Buffer.concat(chunks), options);
   }
 
   async get(container: string, name: string): Promise<StoredBlob | undefined> {
