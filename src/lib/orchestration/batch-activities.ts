@@ -9,7 +9,7 @@ import { recordBatchEnded } from '../metrics';
 import { inSpan, type TraceContext } from '../tracing';
 import { completeImage, saveResult } from '../processing/complete-image';
 import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
-import type { ImageResult } from '../results/result-store';
+import { resultOf } from '../results/result-store';
 import { BLOB_CONTAINERS } from '../names';
 import type { StoredBlob } from '../storage/blob-store';
 import { deleteDerivatives } from '../processing/store-derivatives';
@@ -19,9 +19,6 @@ import { postCallback, type CallbackResult } from './callback';
 
 export type ActivityServices = Pick<Services, 'blobs' | 'images' | 'batches' | 'engine' | 'limits' | 'config' | 'analytics'>;
 export type Activity = (input: unknown) => Promise<unknown>;
-
-/** The fields processing sets on a queued document (succeededImage, failedImage). */
-const RESULT_FIELDS = ['status', 'metadata', 'analysis', 'derivatives', 'processing', 'warnings', 'error', 'updatedAt'] as const;
 
 /** Why an item that no chunk finished fails: the summary runs after every chunk, so it will not be processed now. */
 const UNFINISHED = 'Processing did not finish: its part of the batch orchestration failed. Retry the batch to process it again.';
@@ -59,8 +56,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const id = itemDocumentId(batchId, index);
     const stub = queuedImage({ id, partitionKey: batchId, batchId, itemIndex: index, source: { container: BLOB_CONTAINERS.batches, blob: name, bytes: blob.bytes.length, sha256: sha, uploadedAt: '' } });
     const final = await completeImage(services, stub, blob.bytes, log);
-    const result: ImageResult = Object.fromEntries(RESULT_FIELDS.filter((field) => final[field] !== undefined).map((field) => [field, final[field]])) as ImageResult;
-    const written = await inSpan('image.result', { attributes: { 'image.id': id, 'image.status': final.status } }, () => services.images.finishQueued(id, batchId, sha, result));
+    const written = await inSpan('image.result', { attributes: { 'image.id': id, 'image.status': final.status } }, () => services.images.finishQueued(id, batchId, sha, resultOf(final)));
     if (!written) return { blob, derivatives: Boolean(final.derivatives) };
     return { outcome: { index, status: written.status as ItemOutcome['status'] } };
   }

@@ -19,8 +19,16 @@ export interface ImagePage {
   continuationToken?: string;
 }
 
-/** What processing adds to a queued document (src/lib/results/image-document.ts succeededImage, failedImage). */
-export type ImageResult = Pick<ImageDocument, 'status' | 'updatedAt'> & Partial<Pick<ImageDocument, 'metadata' | 'analysis' | 'derivatives' | 'processing' | 'warnings' | 'error'>>;
+/** The fields processing sets on a queued document (src/lib/results/image-document.ts succeededImage, failedImage). */
+const RESULT_FIELDS = ['status', 'updatedAt', 'metadata', 'analysis', 'derivatives', 'processing', 'warnings', 'error'] as const;
+
+/** What processing adds to a queued document. */
+export type ImageResult = Pick<ImageDocument, 'status' | 'updatedAt'> & Partial<Pick<ImageDocument, (typeof RESULT_FIELDS)[number]>>;
+
+/** The result a processed document carries, for `finishQueued`. */
+export function resultOf(doc: ImageDocument): ImageResult {
+  return Object.fromEntries(RESULT_FIELDS.filter((field) => doc[field] !== undefined).map((field) => [field, doc[field]])) as ImageResult;
+}
 
 /** Port for result documents: Cosmos DB in Azure, the Cosmos stand-in locally. */
 export interface ImageResults {
