@@ -56,6 +56,18 @@ describe.each(adapters)('BlobStore contract: %s', (_name, create) => {
     expect(await store.exists(container, 'here')).toBe(true);
   });
 
+  it('reads a range of a blob, with the whole blob\'s content type, metadata and ETag', async () => {
+    await store.put(container, 'ranged', Buffer.from('0123456789'), { contentType: 'application/octet-stream', metadata: { kind: 'parts' } });
+    const whole = await store.get(container, 'ranged');
+    const middle = await store.getRange(container, 'ranged', 3, 4);
+    expect(middle!.bytes.toString()).toBe('3456');
+    expect(middle).toMatchObject({ contentType: 'application/octet-stream', metadata: { kind: 'parts' }, etag: whole!.etag });
+    expect((await store.getRange(container, 'ranged', 0, 1))!.bytes.toString()).toBe('0');
+    expect((await store.getRange(container, 'ranged', 8, 5))!.bytes.toString()).toBe('89'); // up to the end
+    expect(await store.getRange(container, 'missing', 0, 1)).toBeUndefined();
+    expect(await store.getRange('no-such-container', 'x', 0, 1)).toBeUndefined();
+  });
+
   it('overwrites a blob with a new ETag', async () => {
     await store.put(container, 'over', Buffer.from('first'), { contentType: 'text/plain' });
     const first = await store.get(container, 'over');

@@ -71,11 +71,19 @@ export class AzureBlobStore implements BlobStore {
     await blob.commitBlockList(blockIds, { blobHTTPHeaders });
   }
 
-  async get(container: string, name: string): Promise<StoredBlob | undefined> {
+  get(container: string, name: string): Promise<StoredBlob | undefined> {
+    return this.download(container, name);
+  }
+
+  getRange(container: string, name: string, offset: number, length: number): Promise<StoredBlob | undefined> {
+    return this.download(container, name, offset, length);
+  }
+
+  private async download(container: string, name: string, offset = 0, length?: number): Promise<StoredBlob | undefined> {
     const blob = this.container(container).getBlobClient(name);
     try {
       // One download gives bytes and properties of the same blob version.
-      const response = await blob.download();
+      const response = await blob.download(offset, length);
       return {
         bytes: await buffer(response.readableStreamBody!),
         contentType: response.contentType ?? 'application/octet-stream',

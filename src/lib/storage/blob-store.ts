@@ -27,6 +27,12 @@ export interface BlobStore {
   putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void>;
   /** Undefined when the blob does not exist. */
   get(container: string, name: string): Promise<StoredBlob | undefined>;
+  /**
+   * `length` bytes from `offset` of the blob, with its content type, metadata and ETag, in one request; undefined
+   * when the blob does not exist. A range reaching past the end gives the bytes up to the end. A range must start
+   * inside the blob: Azure answers one that does not with 416 (MemoryBlobStore too), Azurite with no bytes.
+   */
+  getRange(container: string, name: string, offset: number, length: number): Promise<StoredBlob | undefined>;
   /** Whether the blob exists, without reading it. */
   exists(container: string, name: string): Promise<boolean>;
   /** In name order. */

@@ -4,6 +4,8 @@ import type { BlobListing, BlobStore, StoredBlob } from './blob-store';
 /** The error shape of @azure/storage-blob's RestError, so callers classify it as they would a real one. */
 const containerNotFound = (container: string) => Object.assign(new Error(`The container ${container} does not exist.`), { statusCode: 404, code: 'ContainerNotFound' });
 
+const invalidRange = (name: string) => Object.assign(new Error(`The range starts past the end of ${name}.`), { statusCode: 416, code: 'InvalidRange' });
+
 /**
  * BlobStore in memory, for tests that inject faults around it. Behaves as Azure Blob Storage does where the app
  * depends on it (test/contracts/blob-store.test.ts runs the same suite against both): copies in and out, a new ETag
@@ -36,6 +38,12 @@ export class MemoryBlobStore implements BlobStore {
   async get(container: string, name: string): Promise<StoredBlob | undefined> {
     const blob = this.containers.get(container)?.get(name);
     return blob && { bytes: Buffer.from(blob.bytes), contentType: blob.contentType, metadata: { ...blob.metadata }, etag: blob.etag };
+  }
+
+  async getRange(container: string, name: string, offset: number, length: number): Promise<StoredBlob | undefined> {
+    const blob = await this.get(container, name);
+    if (blob && offset >= blob.bytes.length) throw invalidRange(name);
+    return blob && { ...blob, bytes: blob.bytes.subarray(offset, offset + length) };
   }
 
   async exists(container: string, name: string): Promise<boolean> {
