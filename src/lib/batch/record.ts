@@ -1,4 +1,3 @@
-import { sha256 } from '../hash';
 import { z } from 'zod';
 import { safeFileName } from '../file-name';
 import { BLOB_CONTAINERS } from '../names';
@@ -34,10 +33,11 @@ export const itemDocumentId = (batchId: string, index: number) => `${batchId}_${
 export const itemBlobName = (batchId: string, index: number) => `${batchId}/${index}`;
 
 /**
- * The metadata of an item blob ingest writes: its content's sha256, which the item's document also holds, so its
- * activity can write the result without reading the document first (batch-activities.ts).
+ * The metadata of an item blob ingest writes: its content's sha256 (hex; ingest computes it once for this and the
+ * item's document, which holds it too), so its activity can write the result without reading the document first
+ * (batch-activities.ts).
  */
-export const itemBlobMetadata = (bytes: Buffer): Record<string, string> => ({ sha256: sha256(bytes) });
+export const itemBlobMetadata = (digest: string): Record<string, string> => ({ sha256: digest });
 
 /** A record as a transport delivers it: header values are whatever the adapter got (bytes, ideally). */
 export interface RawRecord {

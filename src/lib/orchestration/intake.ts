@@ -89,9 +89,12 @@ function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
   return [items.filter(test), items.filter((item) => !test(item))];
 }
 
-/** The source of an item: its bytes are in the batches container (written here, or by the producer); '' when not stored. */
-function itemSource(blob: string, bytes: Buffer, fileName: string | undefined, contentType: string | undefined, now: Date): ImageSource {
-  return { container: BLOB_CONTAINERS.batches, blob, fileName, contentType, bytes: bytes.length, sha256: sha256(bytes), uploadedAt: now.toISOString() };
+/**
+ * The source of an item: its bytes are in the batches container (written here, or by the producer); '' when not stored.
+ * `digest` is the bytes' sha256, computed once by the caller (the item blob's metadata holds it too).
+ */
+function itemSource(blob: string, bytes: Buffer, digest: string, fileName: string | undefined, contentType: string | undefined, now: Date): ImageSource {
+  return { container: BLOB_CONTAINERS.batches, blob, fileName, contentType, bytes: bytes.length, sha256: digest, uploadedAt: now.toISOString() };
 }
 
 /** A rejected record's id: from its content, so a redelivery is kept once whatever it is rejected for then. */
@@ -185,7 +188,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     await retry(() => writeDeadLetter(services.blobs, name, record, reason));
     const id = itemDocumentId(placement.batchId, placement.index);
     const now = new Date();
-    const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, owner: ownerOf(batch), source: itemSource('', record.value, parsed.fileName, undefined, now) }, now);
+    const queued = queuedImage({ id, partitionKey: placement.batchId, batchId: placement.batchId, itemIndex: placement.index, owner: ownerOf(batch), source: itemSource('', record.value, sha256(record.value), parsed.fileName, undefined, now) }, now);
     await retry(() => services.images.create(failedImage(queued, reason, services.engine.name, now)));
     recordDeadLetter('record');
     log.error(`batch ${placement.batchId}: item ${placement.index} dead-lettered: ${reason}`, { batchId: placement.batchId, itemIndex: placement.index });
@@ -197,13 +200,14 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     const { record, parsed, placement } = entry;
     if (existing.error?.reason === NEVER_RECEIVED) return rejectRecord(record, BATCH_ALREADY_ENDED, placement.batchId, placement.index, parsed.fileName);
     const inline = !parsed.ok || parsed.payload.kind === 'bytes';
-    if (inline && existing.source.sha256 !== sha256(record.value)) {
+    const digest = inline ? sha256(record.value) : undefined;
+    if (digest !== undefined && existing.source.sha256 !== digest) {
       return rejectRecord(record, `Item ${placement.index} already holds other content.`, placement.batchId, placement.index, parsed.fileName);
     }
     // Idempotency by content: the same record again restores a lost blob of an item still to be processed.
     const { container, blob, contentType } = existing.source;
-    if (parsed.ok && parsed.payload.kind === 'bytes' && blob && !isTerminal(existing.status) && !(await retry(() => services.blobs.exists(container, blob)))) {
-      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream', metadata: itemBlobMetadata(record.value) }));
+    if (parsed.ok && parsed.payload.kind === 'bytes' && digest !== undefined && blob && !isTerminal(existing.status) && !(await retry(() => services.blobs.exists(container, blob)))) {
+      await retry(() => services.blobs.put(container, blob, record.value, { contentType: contentType ?? 'application/octet-stream', metadata: itemBlobMetadata(digest) }));
       log.warn(`batch ${placement.batchId}: item ${placement.index} had lost its blob ${container}/${blob}; written again`);
     }
     return 'duplicates';
@@ -221,7 +225,7 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
     const fields = { id, partitionKey: batchId, batchId, itemIndex: index, owner: ownerOf(batch) };
     const create = (doc: ImageDocument, accepted?: () => void): NewItem => ({ entry, doc, accepted });
     const fail = (reason: string, source?: ImageSource, accepted?: () => void) => {
-      const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, parsed.fileName, undefined, now) }, now);
+      const queued = queuedImage({ ...fields, source: source ?? itemSource('', record.value, sha256(record.value), parsed.fileName, undefined, now) }, now);
       return create(failedImage(queued, reason, services.engine.name, now), accepted);
     };
     if (!parsed.ok) return fail(parsed.reason);
@@ -238,6 +242,8 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       bytes = stored.bytes;
       blob = name;
     }
+    // Hashed once: for the item's document, and for its blob's metadata.
+    const digest = sha256(bytes);
     let contentType: string;
     try {
       // The same checks as a single upload: size, sniffed type, header dimensions, truncation.
@@ -246,11 +252,11 @@ export async function ingestRecords(deps: IngestDeps, records: RawRecord[]): Pro
       const reason = reasonOf(error);
       if (!reason) throw error;
       // An image refused here fails as surely as one refused by processing: counted the same way.
-      return fail(reason, itemSource(blob, bytes, parsed.fileName, parsed.declaredType, now), () => recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' }));
+      return fail(reason, itemSource(blob, bytes, digest, parsed.fileName, parsed.declaredType, now), () => recordImageProcessed({ format: sniffFormat(bytes), status: 'failed', source: 'batch' }));
     }
     // Same name on redelivery, so a retried write overwrites rather than duplicates.
-    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType, metadata: itemBlobMetadata(bytes) }));
-    return create(queuedImage({ ...fields, source: itemSource(blob, bytes, parsed.fileName, contentType, now) }, now));
+    if (parsed.payload.kind === 'bytes') await retry(() => services.blobs.put(BLOB_CONTAINERS.batches, blob, bytes, { contentType, metadata: itemBlobMetadata(digest) }));
+    return create(queuedImage({ ...fields, source: itemSource(blob, bytes, digest, parsed.fileName, contentType, now) }, now));
   }
 
   /**
