@@ -18,6 +18,7 @@ import { buildRecord, type OutgoingRecord } from '../../src/lib/batch/record';
 import { RETENTION_SWEEP_JOB } from '../../src/lib/jobs/maintenance';
 import type { RetentionSweepResult } from '../../src/lib/jobs/retention-sweep';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
+import type { ImageDocument } from '../../src/lib/results/image-document';
 import { waitForBatch, type BatchView } from '../batch/host';
 import { EXIF_FIXTURE, jpegWithExif, sampleImage } from '../support/images';
 import { GPS_IFD_POINTER, readJpegMetadata } from '../support/jpeg-metadata';
@@ -209,9 +210,12 @@ describe('retention: every copy of an image and its personal metadata gone after
     documents.forEach((doc, i) => walk(doc, `document[${i}]`));
     expect(problems).toEqual([]);
 
-    const derived: Buffer[] = [];
-    for (const h of await blobHoldings(host)) if (h.where.startsWith(`blob ${BLOB_CONTAINERS.derived}/`)) derived.push(h.bytes!);
+    // Each image's derivatives share a blob: cut into the derivatives its document's entries name, which fill it.
+    const blobs = new Map((await blobHoldings(host)).filter((h) => h.where.startsWith(`blob ${BLOB_CONTAINERS.derived}/`)).map((h) => [h.where.slice(`blob ${BLOB_CONTAINERS.derived}/`.length), h.bytes!]));
+    const entries = documents.flatMap((doc) => Object.values((doc as ImageDocument).derivatives ?? {}));
+    const derived = entries.map((entry) => blobs.get(entry.blob)!.subarray(entry.offset, entry.offset! + entry.bytes));
     expect(derived.length).toBeGreaterThanOrEqual(6); // three images with a thumbnail and a preview each
+    for (const [name, bytes] of blobs) expect(entries.filter((e) => e.blob === name).reduce((sum, e) => sum + e.bytes, 0), name).toBe(bytes.length);
     for (const bytes of derived) {
       const metadata = readJpegMetadata(bytes);
       expect(metadata.exifTags ?? []).not.toContain(GPS_IFD_POINTER);

@@ -9,8 +9,11 @@ import { memoryServices } from '../support/memory-services';
 const DAY = 24 * 60 * 60 * 1000;
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A processed image created `ageDays` ago, with its original and thumbnail stored. */
-async function storedImage(world: Awaited<ReturnType<typeof memoryServices>>, id: string, ageDays: number, batch?: { id: string; index: number }) {
+/**
+ * A processed image created `ageDays` ago, with its original and derivatives stored: in one blob, or (`own`, as
+ * documents from before the shared blob have them) a thumbnail blob of its own.
+ */
+async function storedImage(world: Awaited<ReturnType<typeof memoryServices>>, id: string, ageDays: number, batch?: { id: string; index: number }, layout: 'shared' | 'own' = 'shared') {
   const created = new Date(Date.now() - ageDays * DAY).toISOString();
   const container = batch ? BLOB_CONTAINERS.batches : BLOB_CONTAINERS.uploads;
   const blob = batch ? `${batch.id}/${batch.index}` : id;
@@ -23,12 +26,18 @@ async function storedImage(world: Awaited<ReturnType<typeof memoryServices>>, id
     status: 'succeeded',
     source: { container, blob, fileName: `${id}-private.jpg`, contentType: 'image/jpeg', bytes: 3, sha256: 'ab'.repeat(32), uploadedAt: created },
     metadata: { format: 'jpeg', width: 4, height: 3, bytes: 3, hasAlpha: false, camera: { make: 'Canon' } },
-    derivatives: { thumbnail: { container: BLOB_CONTAINERS.derived, blob: `${id}/thumbnail.jpg`, contentType: 'image/jpeg', width: 4, height: 3, bytes: 2 } },
+    derivatives: layout === 'own'
+      ? { thumbnail: { container: BLOB_CONTAINERS.derived, blob: `${id}/thumbnail.jpg`, contentType: 'image/jpeg', width: 4, height: 3, bytes: 2 } }
+      : {
+          thumbnail: { container: BLOB_CONTAINERS.derived, blob: `${id}/derivatives`, offset: 0, bytes: 2, contentType: 'image/jpeg', width: 4, height: 3 },
+          preview: { container: BLOB_CONTAINERS.derived, blob: `${id}/derivatives`, offset: 2, bytes: 2, contentType: 'image/jpeg', width: 4, height: 3 },
+        },
     createdAt: created,
     updatedAt: created,
   };
   await world.memory.blobs.put(container, blob, Buffer.from('img'), { contentType: 'image/jpeg' });
-  await world.memory.blobs.put(BLOB_CONTAINERS.derived, `${id}/thumbnail.jpg`, Buffer.from('th'), { contentType: 'image/jpeg' });
+  if (layout === 'own') await world.memory.blobs.put(BLOB_CONTAINERS.derived, `${id}/thumbnail.jpg`, Buffer.from('th'), { contentType: 'image/jpeg' });
+  else await world.memory.blobs.put(BLOB_CONTAINERS.derived, `${id}/derivatives`, Buffer.from('thpr'), { contentType: 'application/octet-stream' });
   await world.memory.images.upsert(doc);
   return doc;
 }
@@ -43,7 +52,9 @@ describe('the retention sweep (in-memory stores)', () => {
   it('deletes every blob of images older than the policy and de-identifies their documents; younger ones stay', async () => {
     const world = await memoryServices();
     await storedImage(world, 'old', 8);
-    await storedImage(world, 'item', 8, { id: 'b1', index: 0 });
+    // A blob of its own from before the shared blob, left when the image was processed again: it goes too.
+    await world.memory.blobs.put(BLOB_CONTAINERS.derived, 'old/preview.jpg', Buffer.from('pr'), { contentType: 'image/jpeg' });
+    await storedImage(world, 'item', 8, { id: 'b1', index: 0 }, 'own');
     await world.memory.blobs.put(BLOB_CONTAINERS.deadletter, 'b1/0', Buffer.from('{}'), { contentType: 'application/json' });
     await storedImage(world, 'young', 6);
     await world.memory.batches.ensure(newBatch('b1', 1, 'https://hooks.example.test/x?token=1', new Date(Date.now() - 8 * DAY)));
@@ -54,11 +65,11 @@ describe('the retention sweep (in-memory stores)', () => {
 
     const asOf = new Date();
     const result = await sweepRetention({ services: world.services, orchestrations, log: silent }, { asOf });
-    expect(result).toMatchObject({ images: 2, batches: 1, rejections: 1, blobs: 5, histories: 4, failures: 0, more: false, dryRun: false });
+    expect(result).toMatchObject({ images: 2, batches: 1, rejections: 1, blobs: 6, histories: 4, failures: 0, more: false, dryRun: false });
     // The policy, less one hourly period: 7 days before asOf, plus an hour.
     expect(result.cutoff).toBe(new Date(asOf.getTime() - 7 * DAY + 3600_000).toISOString());
     expect(purged).toEqual([new Date(result.cutoff)]);
-    expect(await blobNames(world)).toEqual(['derived/young/thumbnail.jpg', 'uploads/young']);
+    expect(await blobNames(world)).toEqual(['derived/young/derivatives', 'uploads/young']);
     const old = (await world.memory.images.get('old', 'old'))!;
     expect(old).toMatchObject({ status: 'succeeded', metadata: { format: 'jpeg', width: 4, height: 3 }, deidentifiedAt: asOf.toISOString() });
     expect(JSON.stringify([old, await world.memory.images.get('b1_0', 'b1'), await world.memory.batches.get('b1'), await world.memory.batches.rejections('b1', 10)])).not.toMatch(/private|Canon|hooks\.example|x\.jpg|abab/);
@@ -85,7 +96,7 @@ describe('the retention sweep (in-memory stores)', () => {
     const result = await sweepRetention({ services: world.services, orchestrations: { purgeEnded: async () => Promise.reject(new Error('not in a dry run')) }, log: silent }, { asOf: new Date(Date.now() + 7 * DAY), dryRun: true });
     expect(result).toMatchObject({ dryRun: true, images: 1, blobs: 2, failures: 0 });
     expect(result.histories).toBeUndefined();
-    expect(await blobNames(world)).toEqual(['derived/old/thumbnail.jpg', 'uploads/old']);
+    expect(await blobNames(world)).toEqual(['derived/old/derivatives', 'uploads/old']);
     expect((await world.memory.images.get('old', 'old'))!.deidentifiedAt).toBeUndefined();
   });
 

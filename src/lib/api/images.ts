@@ -6,11 +6,13 @@ import { validateImage } from '../images/validate';
 import { BLOB_CONTAINERS } from '../names';
 import { DERIVATIVE_SIZES, type DerivativeName } from '../images/processed-image';
 import { sha256 } from '../hash';
+import { movedRange } from '../processing/store-derivatives';
 import { IMAGE_ID_PATTERN, uploadMetadata } from '../processing/upload-blob';
 import { badRequest, notFound, problem } from '../problem';
 import { currentTraceContext } from '../tracing';
-import { failedImage, isTerminal, queuedImage, type ImageDocument } from '../results/image-document';
+import { failedImage, isTerminal, queuedImage, type ImageDocument, type StoredDerivative } from '../results/image-document';
 import type { Services } from '../services';
+import type { BlobStore, StoredBlob } from '../storage/blob-store';
 import { mayUse, uploadLimits, type Caller } from './access';
 import { apiBase, json, type ApiRequest, type ApiResponse } from './http';
 import { imageView } from './image-view';
@@ -112,12 +114,27 @@ export async function getDerivative(request: ApiRequest, services: Services, _or
   if (!stored) {
     throw problem('derivative-not-ready', `Image "${doc.id}" has no ${name} (status ${doc.status}).`, { imageStatus: doc.status });
   }
+  const blob = await readDerivative(services.blobs, stored, name);
   // A blob gone before the sweep reached the document: the storage lifecycle rule, the backstop, deleted it first.
-  const blob = await services.blobs.get(stored.container, stored.blob);
   if (!blob) throw expired();
   return {
     status: 200,
-    headers: { 'content-type': blob.contentType, 'cache-control': 'private, max-age=3600', etag: blob.etag },
+    headers: { 'content-type': stored.contentType, 'cache-control': 'private, max-age=3600', etag: derivativeEtag(blob.etag, name) },
     body: blob.bytes,
   };
 }
+
+/**
+ * Only the derivative's own range of the blob the derivatives share (a document from before that names a blob of its
+ * own). The blob's metadata says where each derivative is: when processing wrote the blob again after the document
+ * was read, the range is read again from there, so the bytes are always one whole derivative.
+ */
+async function readDerivative(blobs: BlobStore, stored: StoredDerivative, name: DerivativeName): Promise<StoredBlob | undefined> {
+  if (stored.offset === undefined) return blobs.get(stored.container, stored.blob);
+  const blob = await blobs.getRange(stored.container, stored.blob, stored.offset, stored.bytes);
+  const moved = blob && movedRange(blob.metadata, name, { offset: stored.offset, bytes: stored.bytes });
+  return moved ? blobs.getRange(stored.container, stored.blob, moved.offset, moved.bytes) : blob;
+}
+
+/** The derivatives share a blob and so its ETag: each one's own is the blob's with the derivative's name. */
+const derivativeEtag = (blobEtag: string, name: DerivativeName) => `"${blobEtag.replace(/^(W\/)?"|"$/g, '')}-${name}"`;

@@ -110,9 +110,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   getImageDerivative: {
     tag: 'images',
     summary: "An image's thumbnail or preview",
-    description: 'JPEG, quality 80, EXIF stripped. `derivative-not-ready` (404, with `imageStatus`) while the image is not processed, or when it failed; `derivative-expired` (410) once the retention sweep deleted it.',
+    description: "JPEG, quality 80, EXIF stripped: this derivative's bytes alone (an image's derivatives are stored together, in one blob). `derivative-not-ready` (404, with `imageStatus`) while the image is not processed, or when it failed; `derivative-expired` (410) once the retention sweep deleted it.",
     params: z.object({ id: ImageIdParam, derivative: DerivativeParam }),
-    responses: { 200: { description: 'The JPEG bytes.', content: { 'image/jpeg': binary('A JPEG image.') }, headers: { etag: 'The blob ETag.' } } },
+    responses: { 200: { description: 'The JPEG bytes.', content: { 'image/jpeg': binary('A JPEG image.') }, headers: { etag: "The derivative's own ETag: it changes when the image is processed again." } } },
     problems: ['invalid-id', 'not-found', 'derivative-not-ready', 'derivative-expired'],
   },
   uploadBatch: {

@@ -1,12 +1,11 @@
 import { deadLetterName } from '../batch/dead-letter';
-import { DERIVATIVE_SIZES, type DerivativeName } from '../images/processed-image';
 import type { Logger } from '../logger';
 import { recordSweepDeletions } from '../metrics';
 import { BLOB_CONTAINERS } from '../names';
 import type { OrchestrationStarter } from '../orchestration/starter';
 import { deidentify } from '../privacy/deidentify';
 import { expiryCutoff } from '../privacy/retention';
-import { derivativeBlobName } from '../processing/store-derivatives';
+import { derivativeBlobNames } from '../processing/store-derivatives';
 import type { ImageDocument } from '../results/image-document';
 import { errorMessage, withRetries } from '../retry';
 import type { Services } from '../services';
@@ -119,8 +118,9 @@ export async function sweepRetention(deps: RetentionSweepDeps, { asOf, dryRun = 
     const own = (container: string, name: string) => owned.set(`${container}/${name}`, [container, name]);
     if (doc.source.blob) own(doc.source.container, doc.source.blob);
     for (const stored of Object.values(doc.derivatives ?? {})) own(stored.container, stored.blob);
-    // Also the names processing would have used, in case a derivative was written without its document.
-    for (const name of Object.keys(DERIVATIVE_SIZES) as DerivativeName[]) own(BLOB_CONTAINERS.derived, derivativeBlobName(doc.id, name));
+    // Also the names processing uses and used before (a blob per derivative), in case one was written without its
+    // document, or left behind when an image from before the shared blob was processed again.
+    for (const name of derivativeBlobNames(doc.id)) own(BLOB_CONTAINERS.derived, name);
     if (doc.batchId !== undefined && doc.itemIndex !== undefined) own(BLOB_CONTAINERS.deadletter, deadLetterName(doc.batchId, doc.itemIndex));
     for (const [container, name] of owned.values()) await removeBlob(container, name);
     await retry(() => images.upsert(deidentify(doc, asOf)));

@@ -7,6 +7,7 @@ import type { Services } from '../services';
 import type { StoredBlob } from '../storage/blob-store';
 import { inSpan, SpanKind } from '../tracing';
 import { completeImage, saveResult } from './complete-image';
+import { deleteReplacedDerivatives } from './store-derivatives';
 import { imageIdForBlob, sourceFromBlob, uploadTraceContext } from './upload-blob';
 
 /**
@@ -47,6 +48,8 @@ export async function processUpload(
     await services.images.upsert(doc);
     const final = await completeImage(services, doc, blob.bytes, log);
     await saveResult(services, final);
+    // Once the new result is written: derivatives of the previous one it no longer names are deleted.
+    await deleteReplacedDerivatives(services.blobs, existing, final);
     await recordImageEnd(recorderOf(services), final);
     return final;
   });

@@ -16,13 +16,20 @@ export interface ImageSource {
   uploadedAt: string;
 }
 
+/**
+ * Where a derivative's bytes are: `bytes` bytes from `offset` of the blob, which holds the image's derivatives one
+ * after another (src/lib/processing/store-derivatives.ts). Without `offset` (documents written before the shared
+ * blob) the derivative is the whole blob.
+ */
 export interface StoredDerivative {
   container: string;
   blob: string;
+  offset?: number;
+  /** The derivative's length. */
+  bytes: number;
   contentType: string;
   width: number;
   height: number;
-  bytes: number;
 }
 
 /** One image's result document in the Cosmos `images` container. */
