@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { retryBatch } from '../../src/lib/api/batches';
 import { BATCH_ALREADY_ENDED, BATCH_STATUSES, type BatchDocument } from '../../src/lib/batch/batch-document';
 import type { DeadLetter } from '../../src/lib/batch/dead-letter';
+import type { ImageEngine } from '../../src/lib/images/engine';
 import { buildRecord, headersAsBytes, itemDocumentId, type RawRecord } from '../../src/lib/batch/record';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
 import { sweepBatches } from '../../src/lib/orchestration/batch-sweep';
@@ -155,6 +156,26 @@ describe('faults during item processing (activities, retried by the orchestrator
     expect(await processItem({ batchId: BATCH, index: 1 })).toEqual({ index: 1, status: 'failed' });
     expect(await w.memory.blobs.exists(BLOB_CONTAINERS.derived, `${before[1].id}/derivatives`)).toBe(false);
     expect((await w.items())[1]).toMatchObject({ status: 'failed', error: { reason: expect.stringMatching(/^Processing kept failing/) } });
+  });
+
+  it('an item whose document holds other content than its blob is processed once, not again when the conditional write fails', async () => {
+    const w = await world();
+    // Ingest stores the items; no orchestration runs, so they stay queued for the activity called here.
+    const idle: OrchestrationStarter = { startOnce: async () => true, state: async () => undefined, purgeEnded: async () => 0 };
+    await w.ingest(records(await files), idle);
+    const [queued] = await w.items();
+    // The fault: the document names other content (sha256) than the item blob's metadata, so finishQueued's condition fails.
+    await w.memory.images.upsert({ ...queued, source: { ...queued.source, sha256: 'f'.repeat(64) } });
+    let decodes = 0;
+    const base = w.services.engine;
+    const engine: ImageEngine = { ...base, decode: (bytes, options) => (decodes++, base.decode(bytes, options)) };
+    const processItem = batchActivities({ ...w.services, engine }, w.log)[BATCH_ACTIVITIES.processItem];
+    expect(await processItem({ batchId: BATCH, index: 0 })).toEqual({ index: 0, status: 'succeeded' });
+    expect(decodes).toBe(1);
+    const [done] = await w.items();
+    expect(done).toMatchObject({ status: 'succeeded', metadata: { width: 48, height: 32, format: 'png' }, source: { sha256: 'f'.repeat(64) } });
+    expect(done.derivatives?.thumbnail).toMatchObject({ width: 48, height: 32 });
+    expect(await w.memory.blobs.exists(BLOB_CONTAINERS.derived, done.derivatives!.thumbnail!.blob)).toBe(true);
   });
 
   it('storage failing transiently: the activity retries, every item succeeds', async () => {

@@ -46,9 +46,10 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
    * The item from the blob ingest wrote for it (its name follows from the batch and index, its metadata holds its
    * sha256), its result written by one conditional write that needs no read of the document first: one Cosmos request
    * per item instead of two. Undefined when the document must decide (no such blob: a reference or a refused record;
-   * or the write's condition failed: the item ended already, or holds other content), with the blob if it was read.
+   * or the write's condition failed: the item ended already, or holds other content), with the blob if it was read
+   * and what processing made of it (so it is not processed a second time).
    */
-  async function processStaged(batchId: string, index: number): Promise<{ outcome?: ItemOutcome; blob?: StoredBlob; derivatives?: boolean }> {
+  async function processStaged(batchId: string, index: number): Promise<{ outcome?: ItemOutcome; blob?: StoredBlob; processed?: ImageDocument }> {
     const name = itemBlobName(batchId, index);
     const blob = await services.blobs.get(BLOB_CONTAINERS.batches, name);
     const sha = blob?.metadata.sha256;
@@ -57,7 +58,7 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const stub = queuedImage({ id, partitionKey: batchId, batchId, itemIndex: index, source: { container: BLOB_CONTAINERS.batches, blob: name, bytes: blob.bytes.length, sha256: sha, uploadedAt: '' } });
     const final = await completeImage(services, stub, blob.bytes, log);
     const written = await inSpan('image.result', { attributes: { 'image.id': id, 'image.status': final.status } }, () => services.images.finishQueued(id, batchId, sha, resultOf(final)));
-    if (!written) return { blob, derivatives: Boolean(final.derivatives) };
+    if (!written) return { blob, processed: final };
     return { outcome: { index, status: written.status as ItemOutcome['status'] } };
   }
 
@@ -69,16 +70,20 @@ export function batchActivities(services: ActivityServices, log: Logger): Record
     const doc = await services.images.get(id, batchId);
     if (!doc) throw new Error(`item ${id} has no document yet`);
     // Derivatives the staged attempt wrote for an item that ended without them (failed meanwhile) belong to nothing.
-    if (staged.derivatives && doc.status === 'failed') await deleteDerivatives(services.blobs, id);
+    if (staged.processed?.derivatives && doc.status === 'failed') await deleteDerivatives(services.blobs, id);
     const again = rerun && doc.status === 'failed';
     if (isTerminal(doc.status) && !again) return { index, status: doc.status as ItemOutcome['status'] };
     const readAlready = staged.blob && doc.source.container === BLOB_CONTAINERS.batches && doc.source.blob === itemBlobName(batchId, index);
     const blob = readAlready ? staged.blob : doc.source.blob ? await services.blobs.get(doc.source.container, doc.source.blob) : undefined;
     // A failed item with no stored image (never received, not stored, refused before storing) keeps its reason.
     if (!blob && again) return { index, status: doc.status as ItemOutcome['status'] };
-    const final = blob
-      ? await completeImage(services, doc, blob.bytes, log)
-      : failedImage(doc, 'The image blob of the item is gone.', services.engine.name);
+    // The staged attempt processed these very bytes (its write found other content's sha256 on the document): its
+    // result, derivatives stored, is written here rather than made again.
+    const final = readAlready && staged.processed
+      ? { ...doc, ...resultOf(staged.processed) }
+      : blob
+        ? await completeImage(services, doc, blob.bytes, log)
+        : failedImage(doc, 'The image blob of the item is gone.', services.engine.name);
     await saveResult(services, final);
     return { index, status: final.status as ItemOutcome['status'] };
   }
