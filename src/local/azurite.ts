@@ -27,8 +27,11 @@ export interface EmbeddedAzurite {
   stop(): Promise<void>;
 }
 
-/** Azurite's blob service in this process: in memory, or persisted under `folder`. */
-export async function startAzurite(folder?: string): Promise<EmbeddedAzurite> {
+/**
+ * Azurite's blob service in this process: in memory, or persisted under `folder`. `onWrite` is told the container of
+ * every write it answered with success (whoever sent it), as Event Grid is told of blobs created in Azure.
+ */
+export async function startAzurite(folder?: string, onWrite?: (container: string) => void): Promise<EmbeddedAzurite> {
   // Loaded here so Azure deployments never load the emulator (a dev dependency).
   const BlobServer: BlobServerClass = require('azurite/dist/src/blob/BlobServer').default;
   const BlobConfiguration: BlobConfigurationClass = require('azurite/dist/src/blob/BlobConfiguration').default;
@@ -57,12 +60,25 @@ export async function startAzurite(folder?: string): Promise<EmbeddedAzurite> {
   );
   const server = new BlobServer(config);
   if (folder) answerWritesOnceSaved(server);
+  if (onWrite) reportWrites(server, onWrite);
   await server.start();
   const endpoint = `http://${server.getHttpServerAddress().replace(/^http:\/\//, '')}/${ACCOUNT}`;
   return {
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=${endpoint};`,
     stop: () => server.close(),
   };
+}
+
+/** Watches the requests Azurite answers (a listener beside its own): writes it answered 2xx, by container. */
+function reportWrites(server: AzuriteBlobServer, onWrite: (container: string) => void): void {
+  server.httpServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    // Path-style URLs: /<account>/<container>/<blob>?...
+    const container = (request.url ?? '').split('?')[0].split('/')[2];
+    response.once('finish', () => {
+      if (container && response.statusCode < 300) onWrite(container);
+    });
+  });
 }
 
 const save = (db: LokiDatabase) => new Promise<void>((resolve, reject) => db.saveDatabase((error) => (error ? reject(error) : resolve())));

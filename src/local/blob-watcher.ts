@@ -21,9 +21,15 @@ export function watchBlobs(options: {
   handler: (name: string) => Promise<unknown>;
   /** How a blob is named in logs: by the id it stands for, never by its name (another client's name can be a file name). */
   label: (name: string) => string;
+  /**
+   * Subscribes to every write to the container, where the store tells of them (the embedded Azurite does, as Event
+   * Grid does in Azure): a tick then lists only when something was written since the last listing, or a handler or
+   * the listing failed. Without it, every tick lists.
+   */
+  writes?: (listener: () => void) => void;
   log: Logger;
 }): BlobWatcher {
-  const { blobs, container, intervalMs, concurrency, handler, label, log } = options;
+  const { blobs, container, intervalMs, concurrency, handler, label, writes, log } = options;
   // The message's first line only: storage errors carry the request (and so the blob's URL) further down.
   const reason = (error: unknown) => errorMessage(error).split('\n')[0];
   const receipts = new Map<string, string>();
@@ -32,6 +38,9 @@ export function watchBlobs(options: {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let scanning: Promise<void> = Promise.resolve();
+  // Whether a tick must list: always without `writes`; with it, at first and after a write or a failure.
+  let changed = true;
+  writes?.(() => (changed = true));
 
   async function run(name: string, etag: string): Promise<void> {
     try {
@@ -42,6 +51,7 @@ export function watchBlobs(options: {
       attempts.set(name, attempt);
       if (attempt < MAX_ATTEMPTS) {
         receipts.delete(name); // picked up again on the next scan
+        changed = true;
         log.warn(`${label(name)} failed (attempt ${attempt} of ${MAX_ATTEMPTS}); will retry: ${reason(error)}`);
       } else {
         log.error(`${label(name)} failed ${MAX_ATTEMPTS} times; giving it up as poison (etag ${etag}): ${reason(error)}`);
@@ -50,6 +60,9 @@ export function watchBlobs(options: {
   }
 
   async function scan(): Promise<void> {
+    if (!changed) return;
+    // Cleared before listing, so a write during the listing is listed on the next tick.
+    changed = !writes;
     const listed = new Set<string>();
     for await (const blob of blobs.list(container)) {
       if (stopped) return;
@@ -68,7 +81,10 @@ export function watchBlobs(options: {
   function schedule(): void {
     timer = setTimeout(() => {
       scanning = scan()
-        .catch((error) => log.warn(`listing ${container} failed; retrying: ${reason(error)}`))
+        .catch((error) => {
+          changed = true;
+          log.warn(`listing ${container} failed; retrying: ${reason(error)}`);
+        })
         .finally(() => {
           if (!stopped) schedule();
         });

@@ -10,19 +10,24 @@ export interface EmulatorOptions {
   /** LOCAL_STORAGE_PATH: Azurite's files in it, the stand-in's journal in its `cosmos` folder. */
   storagePath?: string;
   cosmosFolder?: string;
+  /** Containers whose writes the host is told of (`written`): the blob watcher lists only after one. */
+  reportWrites?: string[];
 }
 export type EmulatorRequest = { type: 'compact'; id: number } | { type: 'stop'; id: number };
 export type EmulatorReply =
   | { type: 'ready'; storage?: string; cosmos?: string }
   | { type: 'failed'; message: string; code?: string }
-  | { type: 'done'; id: number };
+  | { type: 'done'; id: number }
+  | { type: 'written'; container: string };
 
 async function main(options: EmulatorOptions): Promise<void> {
   const port = parentPort!;
   const stops: Array<() => Promise<void>> = [];
   const reply = (message: EmulatorReply) => port.postMessage(message);
   try {
-    const azurite = options.storage ? await startAzurite(options.storagePath) : undefined;
+    const reported = new Set(options.reportWrites);
+    const onWrite = reported.size ? (container: string) => reported.has(container) && reply({ type: 'written', container }) : undefined;
+    const azurite = options.storage ? await startAzurite(options.storagePath, onWrite) : undefined;
     if (azurite) stops.push(azurite.stop);
     const cosmos = options.cosmos ? await startCosmosStandIn(0, options.cosmosFolder) : undefined;
     if (cosmos) stops.push(cosmos.stop);

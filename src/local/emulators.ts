@@ -27,6 +27,8 @@ export interface EmbeddedEmulators {
    * host stops serving (src/local/host.ts) rather than answer errors, or hang in the SDKs' retries, for ever.
    */
   lost: Promise<Error>;
+  /** Calls `listener` after each write Azurite answered to a container of `reportWrites`. */
+  onWrite(listener: (container: string) => void): void;
   /** The thread itself: fault-injection tests terminate it. */
   worker: Worker;
   stop(): Promise<void>;
@@ -36,6 +38,7 @@ export interface EmbeddedEmulators {
 export async function startEmulators(options: EmulatorOptions): Promise<EmbeddedEmulators> {
   const worker = new Worker(workerFile(), { workerData: options });
   const pending = new Map<number, () => void>();
+  const writeListeners: Array<(container: string) => void> = [];
   let next = 1;
   let stopping = false;
   let gone = false;
@@ -52,6 +55,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Embedded
   const ready = new Promise<Extract<EmulatorReply, { type: 'ready' }>>((resolve, reject) => {
     worker.on('message', (message: EmulatorReply) => {
       if (message.type === 'ready') resolve(message);
+      else if (message.type === 'written') for (const listener of writeListeners) listener(message.container);
       else if (message.type === 'failed') reject(Object.assign(new Error(message.message), { code: message.code }));
       else {
         pending.get(message.id)?.();
@@ -74,6 +78,7 @@ export async function startEmulators(options: EmulatorOptions): Promise<Embedded
       storage,
       cosmos,
       compact: () => call('compact'),
+      onWrite: (listener) => void writeListeners.push(listener),
       lost,
       worker,
       stop: async () => {

@@ -71,7 +71,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
     }
     // Azurite and the Cosmos stand-in, for whichever connection is not configured, in a worker thread of their own.
     const cosmosFolder = config.local.storagePath && join(config.local.storagePath, 'cosmos');
-    const emulators = !config.storage || !config.cosmos ? await startEmulators({ storage: !config.storage, cosmos: !config.cosmos, storagePath: config.local.storagePath, cosmosFolder }) : undefined;
+    const emulators = !config.storage || !config.cosmos ? await startEmulators({ storage: !config.storage, cosmos: !config.cosmos, storagePath: config.local.storagePath, cosmosFolder, reportWrites: [BLOB_CONTAINERS.uploads] }) : undefined;
     if (emulators) {
       stops.push(emulators.stop);
       notes.push('Emulator thread: the embedded stores below serve from a worker thread of their own, off the event loop that runs the handlers');
@@ -103,6 +103,8 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
           throw error;
         }),
       label: (name) => `image ${imageIdForBlob(name)}`,
+      // The embedded Azurite tells of every write to the container: the watcher then lists only after one.
+      writes: emulators?.storage ? (listener) => emulators.onWrite((container) => container === BLOB_CONTAINERS.uploads && listener()) : undefined,
       log,
     });
     stops.unshift(() => watcher.stop());

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server, type AddressInfo } from 'node:net';
+import { BlobServiceClient } from '@azure/storage-blob';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulators } from '../../src/local/emulators';
@@ -18,6 +19,24 @@ afterAll(() => Promise.all(folders.map((folder) => rm(folder, { recursive: true,
 const png = () => sharp({ create: { width: 40, height: 30, channels: 3, background: '#208040' } }).png().toBuffer();
 
 describe('the emulator thread', () => {
+  it('tells the host of each write Azurite answered to a container it asked about, whoever sent it', async () => {
+    const emulators = await startEmulators({ storage: true, cosmos: false, reportWrites: ['uploads'] });
+    try {
+      const written: string[] = [];
+      emulators.onWrite((container) => written.push(container));
+      const service = BlobServiceClient.fromConnectionString(emulators.storage!);
+      for (const name of ['uploads', 'derived']) await service.getContainerClient(name).create();
+      await service.getContainerClient('derived').getBlockBlobClient('a').uploadData(Buffer.from('a'));
+      await service.getContainerClient('uploads').getBlockBlobClient('b').uploadData(Buffer.from('b'));
+      await service.getContainerClient('uploads').getBlockBlobClient('b').download(); // a read is no write
+      await until(() => written.length >= 2);
+      // The container's creation and the blob: never the other container.
+      expect(written).toEqual(['uploads', 'uploads']);
+    } finally {
+      await emulators.stop();
+    }
+  });
+
   it('serves Azurite and the Cosmos stand-in off the main thread, over the same HTTP connection strings', async () => {
     const emulators = await startEmulators({ storage: true, cosmos: true });
     try {
@@ -78,3 +97,11 @@ describe('the emulator thread', () => {
     }
   }, 240_000);
 });
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
