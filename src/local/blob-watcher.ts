@@ -78,7 +78,7 @@ export function watchBlobs(options: {
     for (const name of attempts.keys()) if (!listed.has(name)) attempts.delete(name);
   }
 
-  function schedule(): void {
+  function schedule(delayMs: number): void {
     timer = setTimeout(() => {
       scanning = scan()
         .catch((error) => {
@@ -86,12 +86,13 @@ export function watchBlobs(options: {
           log.warn(`listing ${container} failed; retrying: ${reason(error)}`);
         })
         .finally(() => {
-          if (!stopped) schedule();
+          if (!stopped) schedule(intervalMs);
         });
-    }, intervalMs);
+    }, delayMs);
   }
 
-  schedule();
+  // The first listing at once: blobs written while no host watched (before a restart) are processed from the start.
+  schedule(0);
   return {
     async stop() {
       stopped = true;
