@@ -4,11 +4,11 @@ import type { BlobStore } from '../storage/blob-store';
 import { DERIVATIVE_SIZES, type DerivativeName, type ProcessedImage } from '../images/processed-image';
 
 /** The one blob that holds an image's derivatives, one after another (each one's range is in its document). */
-export const derivativesBlobName = (imageId: string) => `${imageId}/derivatives`;
-export const DERIVATIVES_CONTENT_TYPE = 'application/octet-stream';
+const derivativesBlobName = (imageId: string) => `${imageId}/derivatives`;
+const DERIVATIVES_CONTENT_TYPE = 'application/octet-stream';
 
 /** Where each derivative had a blob of its own (documents written before the shared blob still point there). */
-export const ownDerivativeBlobName = (imageId: string, name: DerivativeName) => `${imageId}/${name}.jpg`;
+const ownDerivativeBlobName = (imageId: string, name: DerivativeName) => `${imageId}/${name}.jpg`;
 
 /** Every blob name processing uses or used for an image's derivatives. */
 export const derivativeBlobNames = (imageId: string) => [derivativesBlobName(imageId), ...(Object.keys(DERIVATIVE_SIZES) as DerivativeName[]).map((name) => ownDerivativeBlobName(imageId, name))];
