@@ -71,10 +71,10 @@ describe('image-pipeline sweep against npm start', () => {
     expect((await fetch(`${api}/images/${id}/thumbnail`)).status).toBe(200);
     const asOf = new Date(Date.now() + 8 * DAY).toISOString();
 
-    // A dry run counts and changes nothing.
+    // A dry run counts and changes nothing. Two blobs: the upload, and the one its thumbnail and preview share.
     const dry = await sweep('--as-of', asOf, '--dry-run', '--local-port', port);
     expect(dry.stdout).toContain(`image-pipeline sweep: working on the local host at ${api.replace('localhost', '127.0.0.1')}`);
-    expect(dry.stdout).toMatch(/would de-identify 1 images, 0 batches and 0 rejected records; would delete 3 blobs; 0 failures/);
+    expect(dry.stdout).toMatch(/would de-identify 1 images, 0 batches and 0 rejected records; would delete 2 blobs; 0 failures/);
     expect(dry.code).toBe(0);
     expect((await image()).source.fileName).toBe('anna-at-the-lake.jpg');
 
@@ -89,7 +89,7 @@ describe('image-pipeline sweep against npm start', () => {
       `  retention 7 days (RETENTION_DAYS), as of ${asOf}`,
       "  orchestration histories: not reachable from here; the app's retention-sweep job purges them every hour",
     ]);
-    expect(lines.at(-1)).toBe('image-pipeline sweep: de-identified 1 images, 0 batches and 0 rejected records; deleted 3 blobs; 0 failures');
+    expect(lines.at(-1)).toBe('image-pipeline sweep: de-identified 1 images, 0 batches and 0 rejected records; deleted 2 blobs; 0 failures');
 
     const after = await image();
     expect(after).toMatchObject({ status: 'succeeded', metadata: { format: 'jpeg', width: 20, height: 40 } });
