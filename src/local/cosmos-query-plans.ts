@@ -57,7 +57,7 @@ interface Plan {
 }
 
 /** An IN list's element: one of the query's own parameters, or a literal value. */
-export type ListElement = { parameter: string } | { value: string | number };
+type ListElement = { parameter: string } | { value: string | number };
 
 export interface ParameterisedText {
   text: string;
@@ -68,8 +68,8 @@ export interface ParameterisedText {
 }
 
 /** Names of the parameters the text's values become; no query of ours names a parameter like them. */
-export const LITERAL_PARAMETER = '@__standInLiteral';
-export const LIST_PARAMETER = '@__standInList';
+const LITERAL_PARAMETER = '@__standInLiteral';
+const LIST_PARAMETER = '@__standInList';
 /** Plans (and parsed texts) kept: every query text the app sends, with room to spare; the oldest goes first. */
 const MAX_PLANS = 1000;
 
