@@ -266,10 +266,11 @@ function listAt(sql: string, at: number): { elements: ListElement[]; end: number
 }
 
 /**
- * The text with its values as parameters: each string after `=`, `<`, `>` or `[` and each number after `=`, `<` or
- * `>` becomes `@__standInLiteral<i>`, and each `IN (...)` of parameters, strings and numbers becomes
- * `IN (@__standInList<k>)`. Everywhere else (function arguments, object keys, SELECT lists) text stays as it is, and so
- * does a text with comments or escape sequences (it still runs, from a plan of its own).
+ * The text with its values as parameters: each string after `=`, `<`, `>` (or, after WHERE, `[`) and each number after
+ * `=`, `<` or `>` becomes `@__standInLiteral<i>`, and each `IN (...)` of parameters, strings and numbers becomes
+ * `IN (@__standInList<k>)`. Everywhere else (function arguments, object keys, property names in SELECT lists, whose
+ * generated code needs a literal) text stays as it is, and so does a text with comments or escape sequences (it still
+ * runs, from a plan of its own).
  */
 export function parameteriseLiterals(sql: string): ParameterisedText {
   const unchanged = { text: sql, literals: [], lists: [] };
@@ -277,8 +278,9 @@ export function parameteriseLiterals(sql: string): ParameterisedText {
   const literals: Array<string | number> = [];
   const lists: ListElement[][] = [];
   let text = '';
-  // The last character outside literals that is not a space.
+  // The last character outside literals that is not a space; whether a WHERE keyword came before.
   let previous = '';
+  let where = false;
   const after = (chars: string) => previous !== '' && chars.includes(previous);
   for (let i = 0; i < sql.length; ) {
     const char = sql[i];
@@ -287,7 +289,7 @@ export function parameteriseLiterals(sql: string): ParameterisedText {
       if (!string) return unchanged;
       let next = string.end;
       while (isSpace(sql[next])) next++;
-      if (after('=<>[') && sql[next] !== ':') {
+      if ((after('=<>') || (where && after('['))) && sql[next] !== ':') {
         text += `${LITERAL_PARAMETER}${literals.length}`;
         literals.push(string.value);
       } else {
@@ -313,6 +315,7 @@ export function parameteriseLiterals(sql: string): ParameterisedText {
       i = list.end;
       continue;
     }
+    if (/^where\b/i.test(sql.slice(i, i + 6)) && !/[\w.@$]/.test(sql[i - 1] ?? ' ')) where = true;
     if (!isSpace(char)) previous = char;
     text += char;
     i++;

@@ -87,8 +87,9 @@ describe('the Cosmos stand-in query plans', () => {
     expect(new Set(pages.flat().map((d) => (d as Doc).id))).toEqual(new Set(docs.filter(expected).map((d) => d.id)));
   });
 
-  it('answers aggregates and JOINs as the stand-in does', () => {
+  it('answers aggregates, JOINs and bracketed property names as the stand-in does', () => {
     for (const [sql, parameters] of [
+      ['SELECT c["n"], c.id FROM c WHERE c["pk"] = "batch-1" AND c["status"] IN ("failed")', []],
       ["SELECT VALUE COUNT(1) FROM c WHERE c.pk = @pk AND c.type = 'item' AND c.n >= 0 AND c.n < @count", [{ name: '@pk', value: 'batch-0' }, { name: '@count', value: 30 }]],
       ["SELECT c.id FROM c JOIN t IN c.tags WHERE t = 'odd' AND c.pk = @pk", [{ name: '@pk', value: 'batch-2' }]],
     ] as Array<[string, Parameters]>) {
