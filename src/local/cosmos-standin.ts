@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { captureAccounts, persistAccount, takeAccount } from './cosmos-journal';
+import { cacheStandInQueryPlans } from './cosmos-query-plans';
 
 // The Cosmos stand-in accepts any key; this one only has to be well-formed base64.
 const KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
@@ -18,6 +19,7 @@ export interface CosmosStandIn {
 export async function startCosmosStandIn(port = 0, folder?: string): Promise<CosmosStandIn> {
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   captureAccounts();
+  cacheStandInQueryPlans();
   // Connections kept open, as the Cosmos gateway keeps them: a new loopback connection per request cost about a third
   // of a document write's CPU. The stand-in never closes an idle one (no keep-alive timeout), so a client can never
   // reuse a connection the server is closing at that moment, which would fail a write the SDK does not retry.

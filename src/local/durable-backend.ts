@@ -80,6 +80,8 @@ class Instance {
   readonly created: HistoryEvent[] = [];
   /** Episodes run one at a time, in the order their events arrived. */
   queue: Promise<void> = Promise.resolve();
+  /** Events delivered and not yet in the history: the next episode takes them all. */
+  readonly inbox: HistoryEvent[] = [];
   readonly done: Promise<InstanceRecord>;
   finish!: (record: InstanceRecord) => void;
 
@@ -93,7 +95,8 @@ class Instance {
  * A small Durable Functions backend for the local host. durable-functions' replay engine (./durable-engine) decides
  * everything; this only keeps each instance's history, executes what the engine asks for (activities,
  * sub-orchestrations, timers, and an activity's retries with their backoff timers, which the Durable extension
- * executes in Azure), appends each result as an event and replays the full history again: one episode per event.
+ * executes in Azure), appends each result as an event and replays the full history again: one episode for the events
+ * that arrived since the last one began, as the Durable extension processes an instance's queued messages together.
  * With a file store, a restarted host resumes every running instance from its history.
  */
 export class DurableBackend implements OrchestrationStarter {
@@ -187,7 +190,7 @@ export class DurableBackend implements OrchestrationStarter {
     const now = new Date().toISOString();
     const instance = new Instance({ name, instanceId, parentInstanceId, runtimeStatus: 'Running', createdTime: now, lastUpdatedTime: now, history: [], actionOf: [] });
     this.instances.set(instanceId, instance);
-    const first = this.track(this.episode(instance, event(EVENT.ExecutionStarted, { Name: name, Input: json(input) })));
+    const first = this.track(this.episode(instance, [event(EVENT.ExecutionStarted, { Name: name, Input: json(input) })]));
     instance.queue = first.catch((error) => this.options.log?.error(`orchestration ${instanceId} could not start`, error));
     try {
       await first;
@@ -198,21 +201,34 @@ export class DurableBackend implements OrchestrationStarter {
     return instance;
   }
 
-  /** Runs an episode for `added` (or, without one, picks the instance up after a restart). */
+  /**
+   * Delivers `added` to the instance's next episode (or, without an event, picks the instance up after a restart).
+   * As the Durable extension dequeues an instance's messages in batches, one episode takes every event delivered
+   * before it starts: a fan-out's completions are replayed together instead of the whole history once per completion.
+   * The episode waits for the rest of the event loop's current turn, whose other I/O may deliver more.
+   */
   private enqueue(instance: Instance, added?: HistoryEvent): void {
     if (this.stopped) return;
+    if (added && instance.inbox.push(added) > 1) return; // the episode already waiting takes it
     instance.queue = this.track(
-      instance.queue.then(() => this.episode(instance, added)).catch((error) => this.options.log?.error(`orchestration ${instance.record.instanceId}: episode failed`, error)),
+      instance.queue
+        .then(() => new Promise((resolve) => setImmediate(resolve)))
+        .then(() => this.episode(instance, instance.inbox.splice(0)))
+        .catch((error) => this.options.log?.error(`orchestration ${instance.record.instanceId}: episode failed`, error)),
     );
   }
 
-  private async episode(instance: Instance, added?: HistoryEvent): Promise<void> {
+  private async episode(instance: Instance, added: HistoryEvent[]): Promise<void> {
     const { record } = instance;
     if (this.stopped || record.runtimeStatus !== 'Running') return;
     const before = record.actionOf.length;
-    if (added) {
-      record.history.push(event(EVENT.OrchestratorStarted), added);
-      this.scheduleRetry(instance, added);
+    if (added.length) {
+      record.history.push(event(EVENT.OrchestratorStarted));
+      // Each event as if delivered alone: an activity's retry timer or next attempt follows the event that asks for it.
+      for (const e of added) {
+        record.history.push(e);
+        this.scheduleRetry(instance, e);
+      }
     }
     const orchestrator = this.options.orchestrations[record.name];
     let result: EpisodeResult = orchestrator ? await replay(orchestrator, record) : { kind: 'failed', error: `No orchestration named ${record.name}.` };
@@ -224,13 +240,13 @@ export class DurableBackend implements OrchestrationStarter {
     record.customStatus = result.customStatus;
     if (result.kind === 'completed') Object.assign(record, { runtimeStatus: 'Completed', output: result.output });
     if (result.kind === 'failed') Object.assign(record, { runtimeStatus: 'Failed', failure: result.error });
-    if (added || record.actionOf.length > before || result.kind !== 'running') {
+    if (added.length || record.actionOf.length > before || result.kind !== 'running') {
       record.lastUpdatedTime = new Date().toISOString();
       await this.store.save(record);
     }
     if (result.kind !== 'running') return this.finished(instance, true);
     // After a restart everything in flight starts again (activities run at least once, as in Durable).
-    const ids = added ? record.actionOf.slice(before).map((_, i) => before + i) : pendingTasks(record.history);
+    const ids = added.length ? record.actionOf.slice(before).map((_, i) => before + i) : pendingTasks(record.history);
     for (const id of ids) this.dispatch(instance, id);
   }
 

@@ -32,17 +32,35 @@ export interface HistoryStore {
   delete(instanceId: string): Promise<void>;
 }
 
-/** In memory (the default): gone with the process, like everything else the local host keeps in memory. */
+/** What the memory store keeps of a record: JSON text, so later changes to the live record never reach it. */
+interface SavedRecord {
+  /** The record without its history. */
+  rest: string;
+  /** The history, an event at a time. */
+  events: string[];
+  /** The running instance's history array last saved, to tell whether it only grew since (an ended one's is let go). */
+  history?: HistoryEvent[];
+}
+
+/**
+ * In memory (the default): gone with the process, like everything else the local host keeps in memory. A history only
+ * grows while its instance runs (events are appended, never changed), so a save serialises only the events added since
+ * the last save of the same history: saving after every episode costs what the episode added, not the whole history.
+ */
 export class MemoryHistoryStore implements HistoryStore {
   readonly description = 'in memory';
-  private readonly records = new Map<string, string>();
+  private readonly records = new Map<string, SavedRecord>();
 
   async save(record: InstanceRecord): Promise<void> {
-    this.records.set(record.instanceId, JSON.stringify(record));
+    const { history, ...rest } = record;
+    const saved = this.records.get(record.instanceId);
+    const events = saved?.history === history && saved.events.length <= history.length ? saved.events : [];
+    for (let i = events.length; i < history.length; i++) events.push(JSON.stringify(history[i]));
+    this.records.set(record.instanceId, { rest: JSON.stringify(rest), events, history: record.runtimeStatus === 'Running' ? history : undefined });
   }
 
   async loadAll(): Promise<InstanceRecord[]> {
-    return [...this.records.values()].map((json) => JSON.parse(json) as InstanceRecord);
+    return [...this.records.values()].map(({ rest, events }) => ({ ...(JSON.parse(rest) as Omit<InstanceRecord, 'history'>), history: JSON.parse(`[${events.join(',')}]`) as HistoryEvent[] }));
   }
 
   async delete(instanceId: string): Promise<void> {

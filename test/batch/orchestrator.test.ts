@@ -141,6 +141,47 @@ describe('batch orchestrators on durable-functions\' replay engine (the local Du
     expect((done.output as BatchOutcome).succeeded).toBe(5);
   });
 
+  it('takes completions that arrive together in one episode, as Durable dequeues them, and replays that history to the same outcome', async () => {
+    // Every attempt answers at once: a chunk's completions (and failures, with their retry timers) arrive together.
+    const fake = fakeActivities({
+      [BATCH_ACTIVITIES.processItem]: async (input) => {
+        const { index } = input as { index: number };
+        fake.calls.push({ name: BATCH_ACTIVITIES.processItem, input });
+        fake.attempts.set(index, (fake.attempts.get(index) ?? 0) + 1);
+        if (index === 6) throw new Error('storage unavailable');
+        if (index === 5 && fake.attempts.get(5) === 1) throw new Error('throttled');
+        return { index, status: index === 4 ? 'failed' : 'succeeded' };
+      },
+    });
+    const store = new MemoryHistoryStore();
+    const host = backend(fake.activities, store);
+    await host.startOnce(BATCH_ORCHESTRATOR, 'b1', { ...input, chunkSize: 4 });
+    const done = await host.waitFor('b1');
+    await host.stop();
+    // The same outcome as when each result arrives on its own (the first test): 4 and 6 failed, 6 given up after 4 attempts.
+    expect(done.output).toMatchObject({ batchId: 'b1', itemCount: 7, chunks: 2, succeeded: 5, failed: 2, gaveUp: 1 });
+    expect([fake.attempts.get(5), fake.attempts.get(6)]).toEqual([2, 4]);
+
+    const records = await histories(store);
+    const first = records.get('b1:chunk:0')!.history;
+    // Episodes: each OrchestratorStarted and the events up to the next one. One of them holds several completions.
+    const episodes = first.reduce<HistoryEvent[][]>((all, e) => (e.EventType === EVENT.OrchestratorStarted ? [...all, [e]] : (all.at(-1)!.push(e), all)), []);
+    const completions = ofType(first, EVENT.TaskCompleted).length;
+    expect(completions).toBe(4);
+    expect(Math.max(...episodes.map((episode) => ofType(episode, EVENT.TaskCompleted).length))).toBeGreaterThan(1);
+    expect(episodes.length).toBeLessThan(completions + 1);
+    // Retries in a batched history: item 5 waits 2 s once; item 6 2 s, 4 s, 8 s, then the timer after its last attempt.
+    const second = records.get('b1:chunk:1')!.history;
+    expect(ofType(second, EVENT.TimerCreated).map((e) => ms(e.FireAt) - ms(e.Timestamp)).sort((a, b) => a - b)).toEqual([0, 2000, 2000, 4000, 8000]);
+    expect(ofType(second, EVENT.TimerFired).map((e) => e.TimerId).sort()).toEqual(ofType(second, EVENT.TimerCreated).map((e) => e.EventId).sort());
+    // durable-functions' replay engine, given each saved history from scratch, decides the same: same output, no new task.
+    const calls = fake.calls.length;
+    for (const record of records.values()) {
+      expect(await replay(registered[record.name], record)).toMatchObject({ kind: 'completed', output: record.output });
+    }
+    expect(fake.calls).toHaveLength(calls);
+  });
+
   it('resumes a history cut short as after a crash: recorded results are not redone, in-flight ones are', async () => {
     const fake = fakeActivities();
     const store = new MemoryHistoryStore();
@@ -149,16 +190,17 @@ describe('batch orchestrators on durable-functions\' replay engine (the local Du
     const expected = (await first.waitFor('b1')).output;
     await first.stop();
 
-    // Cut chunk 1 (items 3-5) back to the episode of its first successful item, and the parent to before chunk 1 ended.
+    // Cut chunk 1 (items 3-5) back to its first successful item's result (results that arrived together share an
+    // episode, so the cut is at that event: the history as it was saved had that result come alone), and the parent to
+    // before chunk 1 ended.
     const records = await histories(store);
     const cut = (record: InstanceRecord, keep: number) => {
       const history = record.history.slice(0, keep);
       const ids = history.filter((e) => [EVENT.TaskScheduled, EVENT.SubOrchestrationInstanceCreated, EVENT.TimerCreated].includes(e.EventType)).length;
       return { ...record, runtimeStatus: 'Running' as const, output: undefined, history, actionOf: record.actionOf.slice(0, ids) };
     };
-    const nextEpisode = (history: HistoryEvent[], after: number) => history.findIndex((e, i) => i > after && e.EventType === EVENT.OrchestratorStarted);
     const fullChunk = records.get('b1:chunk:1')!.history;
-    const chunk = cut(records.get('b1:chunk:1')!, nextEpisode(fullChunk, fullChunk.findIndex((e) => e.EventType === EVENT.TaskCompleted)));
+    const chunk = cut(records.get('b1:chunk:1')!, fullChunk.findIndex((e) => e.EventType === EVENT.TaskCompleted) + 1);
     const fullParent = records.get('b1')!.history;
     const chunk1Ended = fullParent.findIndex((e) => e.EventType === EVENT.SubOrchestrationInstanceCompleted && e.TaskScheduledId === 1);
     const parent = cut(records.get('b1')!, fullParent.slice(0, chunk1Ended).findLastIndex((e) => e.EventType === EVENT.OrchestratorStarted));
