@@ -282,7 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     local: {
       port: integer(env, 'PORT', 0, 65535),
       storagePath: setting(env, 'LOCAL_STORAGE_PATH'),
-      blobWatchIntervalMs: integer(env, 'BLOB_WATCH_INTERVAL_MS', 10, 60_000),
+      blobWatchIntervalMs: integer(env, 'BLOB_WATCH_INTERVAL_MS', 10, 3_600_000),
       kafkaBrokers: brokers.length ? brokers : undefined,
       requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_MS', 100, 600_000),
     },

@@ -1,6 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { finished } from 'node:stream';
 import { REQUEST_ID_HEADER, requestIdOf, type ApiRequest, type ApiResponse } from '../lib/api/http';
 import { httpMethods, type Route } from '../lib/api/routes';
 import { problem, ProblemError, toProblem, type ProblemType } from '../lib/problem';
@@ -57,6 +57,38 @@ function requestUrl(req: IncomingMessage): URL {
   }
 }
 
+/**
+ * The request body as a web stream of the socket's own chunks. `Readable.toWeb` copies every chunk into a new
+ * Uint8Array (Node 20 and 22), so a 200 KB upload was allocated once more before the handler copied it again; the
+ * chunks an IncomingMessage emits are its own, so they are handed on as they are. Back-pressure, cancel and errors
+ * as toWeb: paused while the stream's queue is full, destroyed on cancel, an error when the body ends early.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on('data', (chunk: Buffer) => {
+          controller.enqueue(chunk);
+          if (controller.desiredSize! <= 0) req.pause();
+        });
+        finished(req, (error) => {
+          // Once settled, a late error event must not throw (toWeb does the same).
+          req.on('error', () => undefined);
+          if (error) controller.error(error);
+          else controller.close();
+        });
+      },
+      pull() {
+        req.resume();
+      },
+      cancel(reason) {
+        req.destroy(reason instanceof Error ? reason : undefined);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}
+
 function toApiRequest(req: IncomingMessage, url: URL, params: Record<string, string>): ApiRequest {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -69,7 +101,7 @@ function toApiRequest(req: IncomingMessage, url: URL, params: Record<string, str
     url: url.toString(),
     headers,
     params,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    body: hasBody ? bodyStream(req) : null,
   };
 }
 

@@ -10,6 +10,9 @@ export function blobServiceClient(connection: Connection, options?: StoragePipel
     : new BlobServiceClient(connection.endpoint, credentialFor(connection), options);
 }
 
+/** The largest buffer uploadData sends as one Put Blob (the SDK's BLOCK_BLOB_MAX_UPLOAD_BLOB_BYTES, not exported). */
+const SINGLE_PUT_BYTES = 256 * 1024 * 1024;
+
 /** A streamed upload holds about two blocks of its stream: one being staged, the next arriving. */
 const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
 
@@ -29,10 +32,12 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async put(container: string, name: string, bytes: Buffer, options: { contentType: string; metadata?: Record<string, string> }): Promise<void> {
-    await this.container(container).getBlockBlobClient(name).uploadData(bytes, {
-      blobHTTPHeaders: { blobContentType: options.contentType },
-      metadata: options.metadata,
-    });
+    const blob = this.container(container).getBlockBlobClient(name);
+    const headers = { blobHTTPHeaders: { blobContentType: options.contentType }, metadata: options.metadata };
+    // One Put Blob, as uploadData sends for these sizes too, without its two extra spans and upload planning (an
+    // upload's put is on the API's request path); larger buffers are left to uploadData's blocks.
+    if (bytes.length <= SINGLE_PUT_BYTES) await blob.upload(bytes, bytes.length, headers);
+    else await blob.uploadData(bytes, headers);
   }
 
   async putStream(container: string, name: string, stream: Readable, options: { contentType: string }): Promise<void> {
