@@ -5,7 +5,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/lib/config';
-import type { ImageEngine } from '../src/lib/images/engine';
 import { ENGINES } from '../src/lib/images/engines';
 import type { ImageLimits } from '../src/lib/images/validate';
 import { processImage } from '../src/lib/processing/process-image';
@@ -41,68 +40,79 @@ async function cpuOf(run: () => Promise<unknown>): Promise<number> {
 interface Alternative {
   name: string;
   run: (bytes: Buffer) => Promise<unknown>;
-  /** Measured in every `every`-th round only (jimp is ~20x slower). */
-  every: number;
 }
 
 // Enough that a median holds still on a 2-core machine that other builds keep busy.
 const ROUNDS = 15;
+/** jimp is ~20x slower than sharp. */
+const JIMP_ROUNDS = 5;
+
+const run = promisify(execFile);
 
 /**
- * Per-image CPU time for a 12 MP JPEG and a 1 MP PNG: processImage with each engine against the same-output floor
- * and the 256 px baseline, all interleaved round by round in this process (so load from other work on the machine
- * falls on each alike); then peak RSS for a 24 MP JPEG, one child process each.
+ * Per-image CPU time for a 12 MP JPEG and a 1 MP PNG: processImage (sharp) against the same-output floor and the
+ * 256 px baseline, all interleaved round by round in this process (so load from other work on the machine falls on
+ * each alike); processImage with jimp in a process of its own, as production runs one engine per process (jimp's
+ * worker threads and their garbage would otherwise be collected during, and counted in, the sharp figures); then
+ * peak RSS for a 24 MP JPEG, one child process each.
  */
 export async function benchImages(): Promise<void> {
   console.log('# Single-image processing (CPU time of this process, every thread)');
   console.log(`node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.concurrency()} libvips threads`);
-  const subjects = [
-    { label: '12 MP JPEG (4000x3000)', bytes: await photoLike(4000, 3000, 'jpeg', 12) },
-    { label: '1 MP PNG (1000x1000)', bytes: await photoLike(1000, 1000, 'png', 1) },
-  ];
-  const alternatives: Alternative[] = [
-    { name: 'floor: one decode, both JPEGs (sharp alone)', run: sameOutputFloor, every: 1 },
-    { name: 'baseline: 256 px thumbnail only (sharp alone)', run: baselineThumbnail, every: 1 },
-    ...(Object.values(ENGINES) as ImageEngine[]).map((engine) => ({
-      name: `processImage, ${engine.name}${engine.name === 'sharp' ? ' (default)' : ''}`,
-      run: (bytes: Buffer) => processImage(bytes, engine, BENCH_LIMITS),
-      every: engine.name === 'jimp' ? 3 : 1,
-    })),
-  ];
-  const rows: string[][] = [];
-  const ratios: Array<[string, number]> = [];
-  for (const { label, bytes } of subjects) {
-    for (const alternative of alternatives) await alternative.run(bytes); // warm-up
-    const samples = new Map<string, number[]>(alternatives.map((a) => [a.name, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      // A different one goes first each round.
-      for (let k = 0; k < alternatives.length; k++) {
-        const alternative = alternatives[(round + k) % alternatives.length];
-        if (round % alternative.every === 0) samples.get(alternative.name)!.push(await cpuOf(() => alternative.run(bytes)));
-      }
-    }
-    const floor = median(samples.get(alternatives[0].name)!);
-    const baseline = median(samples.get(alternatives[1].name)!);
-    for (const alternative of alternatives) {
-      const ms = median(samples.get(alternative.name)!);
-      rows.push([label, alternative.name, ms.toFixed(1), (ms / floor).toFixed(2), (ms / baseline).toFixed(2)]);
-    }
-    ratios.push([label, median(samples.get(alternatives[2].name)!) / floor]);
-  }
-  console.log(`${subjects.map((s) => `${s.label}: ${(s.bytes.length / 1024 / 1024).toFixed(2)} MB`).join(', ')}`);
-  console.log(`median CPU ms of ${ROUNDS} interleaved rounds (jimp ${Math.ceil(ROUNDS / 3)}) after a warm-up; processImage = validate, decode, EXIF, analysis, thumbnail + preview JPEGs\n`);
-  console.log(table(['image', 'what', 'CPU ms', 'x floor', 'x baseline'], rows));
-  for (const [label, ratio] of ratios) target({ what: `processImage (sharp) / same-output floor, ${label}`, measured: ratio, limit: 1.15, unit: 'x' });
-
-  console.log('\n# Peak RSS, 24 MP JPEG (6000x4000), one child process each');
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-images-'));
   try {
+    const subjects = [
+      { label: '12 MP JPEG (4000x3000)', bytes: await photoLike(4000, 3000, 'jpeg', 12), file: path.join(dir, '12mp.jpg') },
+      { label: '1 MP PNG (1000x1000)', bytes: await photoLike(1000, 1000, 'png', 1), file: path.join(dir, '1mp.png') },
+    ];
+    const alternatives: Alternative[] = [
+      { name: 'floor: one decode, both JPEGs (sharp alone)', run: sameOutputFloor },
+      { name: 'baseline: 256 px thumbnail only (sharp alone)', run: baselineThumbnail },
+      { name: 'processImage, sharp (default)', run: (bytes: Buffer) => processImage(bytes, ENGINES.sharp, BENCH_LIMITS) },
+    ];
+    const rows: string[][] = [];
+    const ratios: Array<[string, number]> = [];
+    const floors: number[] = [];
+    const baselines: number[] = [];
+    for (const { label, bytes } of subjects) {
+      for (const alternative of alternatives) await alternative.run(bytes); // warm-up
+      const samples = new Map<string, number[]>(alternatives.map((a) => [a.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        // A different one goes first each round.
+        for (let k = 0; k < alternatives.length; k++) {
+          const alternative = alternatives[(round + k) % alternatives.length];
+          samples.get(alternative.name)!.push(await cpuOf(() => alternative.run(bytes)));
+        }
+      }
+      const floor = median(samples.get(alternatives[0].name)!);
+      const baseline = median(samples.get(alternatives[1].name)!);
+      floors.push(floor);
+      baselines.push(baseline);
+      for (const alternative of alternatives) {
+        const ms = median(samples.get(alternative.name)!);
+        rows.push([label, alternative.name, ms.toFixed(1), (ms / floor).toFixed(2), (ms / baseline).toFixed(2)]);
+      }
+      ratios.push([label, median(samples.get(alternatives[2].name)!) / floor]);
+    }
+    for (const { bytes, file } of subjects) writeFileSync(file, bytes);
+    const { stdout } = await run(process.execPath, [path.join(__dirname, 'engine-child.js'), 'jimp', String(JIMP_ROUNDS), ...subjects.map((s) => s.file)]);
+    const jimpMs = JSON.parse(stdout) as number[];
+    subjects.forEach(({ label }, i) => {
+      const at = rows.findIndex((row) => row[0] === label) + alternatives.length;
+      rows.splice(at, 0, [label, 'processImage, jimp (a process of its own)', jimpMs[i].toFixed(1), (jimpMs[i] / floors[i]).toFixed(2), (jimpMs[i] / baselines[i]).toFixed(2)]);
+    });
+    console.log(`${subjects.map((s) => `${s.label}: ${(s.bytes.length / 1024 / 1024).toFixed(2)} MB`).join(', ')}`);
+    console.log(`median CPU ms of ${ROUNDS} interleaved rounds (jimp: ${JIMP_ROUNDS} rounds in its own process) after a warm-up; processImage = validate, decode, EXIF, analysis, thumbnail + preview JPEGs\n`);
+    console.log(table(['image', 'what', 'CPU ms', 'x floor', 'x baseline'], rows));
+    for (const [label, ratio] of ratios) target({ what: `processImage (sharp) / same-output floor, ${label}`, measured: ratio, limit: 1.15, unit: 'x' });
+
+    console.log('\n# Peak RSS, 24 MP JPEG (6000x4000), one child process each');
     const file = path.join(dir, '24mp.jpg');
     writeFileSync(file, await photoLike(6000, 4000, 'jpeg', 24));
     const rssRows: string[][] = [];
     let sharpPeak = NaN;
     for (const engine of ['floor', 'baseline', ...Object.keys(ENGINES)]) {
-      const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, 'rss-child.js'), engine, file]);
+      const { stdout } = await run(process.execPath, [path.join(__dirname, 'rss-child.js'), engine, file]);
       const { peakMb, startMb } = JSON.parse(stdout) as { peakMb: number; startMb: number };
       const name = engine === 'floor' || engine === 'baseline' ? `${engine} (sharp alone)` : `processImage, ${engine}${engine === 'sharp' ? ' (default)' : ''}`;
       rssRows.push(['24 MP JPEG', name, startMb.toFixed(0), peakMb.toFixed(0)]);

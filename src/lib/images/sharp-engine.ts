@@ -10,38 +10,51 @@ const rawInput = (image: Raster) => sharp(image.data, { raw: { width: image.widt
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/**
- * The RGB bytes of RGBA pixels that are all opaque; undefined when some pixel is not. One pass that checks and copies
- * together, four pixels (16 bytes in, 12 out) a step as 32-bit words: about a fifth of the time a byte at a time takes
- * (and cheaper than a libvips pass, which copies the raster in and out again).
- */
-function opaqueRgb(data: Uint8Array): Uint8Array | undefined {
-  const rgb = new Uint8Array((data.length / 4) * 3);
+/** Whether every pixel of RGBA data is opaque: alpha is each 32-bit word's top byte (little-endian RGBA). */
+function allOpaque(data: Uint8Array): boolean {
   let i = 0;
   if (LITTLE_ENDIAN && data.byteOffset % 4 === 0) {
-    const source = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
-    const target = new Uint32Array(rgb.buffer, 0, rgb.length >> 2);
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length >> 2);
+    // Eight words a step, AND-ed together: one test per eight pixels.
+    let w = 0;
+    for (const end = words.length & ~7; w < end; w += 8) {
+      const all = words[w] & words[w + 1] & words[w + 2] & words[w + 3] & words[w + 4] & words[w + 5] & words[w + 6] & words[w + 7];
+      if (all >>> 24 !== 0xff) return false;
+    }
+    i = w * 4;
+  }
+  for (i += 3; i < data.length; i += 4) if (data[i] !== 255) return false;
+  return true;
+}
+
+/**
+ * Copies the RGB bytes of RGBA pixels into `rgb`, four pixels (16 bytes in, 12 out) a step as 32-bit words: about a
+ * fifth of the time a byte at a time takes (and cheaper than a libvips pass, which copies the raster in and out
+ * again). `rgb` may be `rgba` itself (each step writes only below what it read), so a raster of our own is
+ * converted where it is, without a second raster of garbage.
+ */
+function copyRgb(rgba: Uint8Array, rgb: Uint8Array): void {
+  let i = 0;
+  if (LITTLE_ENDIAN && rgba.byteOffset % 4 === 0 && rgb.byteOffset % 4 === 0) {
+    const source = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >> 2);
+    const target = new Uint32Array(rgb.buffer, rgb.byteOffset, rgb.length >> 2);
     const steps = source.length >> 2;
     for (let s = 0, o = 0; s < steps * 4; s += 4, o += 3) {
       const p0 = source[s];
       const p1 = source[s + 1];
       const p2 = source[s + 2];
       const p3 = source[s + 3];
-      // Alpha is each word's top byte (little-endian RGBA).
-      if ((p0 & p1 & p2 & p3) >>> 24 !== 0xff) return undefined;
       target[o] = (p0 & 0xffffff) | (p1 << 24);
       target[o + 1] = ((p1 >>> 8) & 0xffff) | (p2 << 16);
       target[o + 2] = ((p2 >>> 16) & 0xff) | (p3 << 8);
     }
     i = steps * 16;
   }
-  for (let o = (i / 4) * 3; i < data.length; i += 4, o += 3) {
-    if (data[i + 3] !== 255) return undefined;
-    rgb[o] = data[i];
-    rgb[o + 1] = data[i + 1];
-    rgb[o + 2] = data[i + 2];
+  for (let o = (i / 4) * 3; i < rgba.length; i += 4, o += 3) {
+    rgb[o] = rgba[i];
+    rgb[o + 1] = rgba[i + 1];
+    rgb[o + 2] = rgba[i + 2];
   }
-  return rgb;
 }
 
 /**
@@ -50,9 +63,10 @@ function opaqueRgb(data: Uint8Array): Uint8Array | undefined {
  * would not do: it drops the channel only after the resize.
  */
 function withoutOpaqueAlpha(image: Raster): Raster {
-  if (channelsOf(image) === 3) return image;
-  const rgb = opaqueRgb(image.data);
-  return rgb ? { data: rgb, width: image.width, height: image.height, channels: 3 } : image;
+  if (channelsOf(image) === 3 || !allOpaque(image.data)) return image;
+  const rgb = new Uint8Array((image.data.length / 4) * 3);
+  copyRgb(image.data, rgb);
+  return { data: rgb, width: image.width, height: image.height, channels: 3 };
 }
 
 const fitInside = (maxSide: number) => ({ width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true });
@@ -70,9 +84,15 @@ async function toRaster(pipeline: sharp.Sharp): Promise<Raster> {
  */
 async function toRgb(pipeline: sharp.Sharp): Promise<Raster> {
   const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  // An alpha channel with every pixel opaque (common in PNGs) is dropped here, once, for everything after.
-  if (info.channels === 3 || info.channels === 4) return withoutOpaqueAlpha({ data, width: info.width, height: info.height, channels: info.channels });
-  throw new Error(`libvips gave ${info.channels} channels for sRGB`);
+  if (info.channels !== 3 && info.channels !== 4) throw new Error(`libvips gave ${info.channels} channels for sRGB`);
+  // An alpha channel with every pixel opaque (common in PNGs) is dropped here, once, for everything after: in place,
+  // as the buffer is ours alone.
+  if (info.channels === 4 && allOpaque(data)) {
+    const rgb = data.subarray(0, (data.length / 4) * 3);
+    copyRgb(data, rgb);
+    return { data: rgb, width: info.width, height: info.height, channels: 3 };
+  }
+  return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
 /**
