@@ -34,7 +34,7 @@ export const APP_SETTINGS = {
   UPLOAD_BYTES_PER_DAY: { scope: 'azure', description: 'Image bytes one user may upload per UTC day (single images and web batches); 0 turns the quota off.', default: '10737418240' },
   PORT: { scope: 'local', description: 'Local host HTTP port.', default: '7071' },
   LOCAL_STORAGE_PATH: { scope: 'local', description: 'Folder where the local host keeps what it must not lose on a restart or a kill: blobs (embedded Azurite), documents (Cosmos stand-in), the in-process stream and orchestration histories; unset keeps them in memory.' },
-  BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher lists the uploads container.', default: '300' },
+  BLOB_WATCH_INTERVAL_MS: { scope: 'local', description: 'How often the local blob watcher may list the uploads container (with the embedded Azurite, only after something was written there).', default: '300' },
   KAFKA_BROKERS: { scope: 'local', description: 'Comma-separated Kafka brokers; when set the local host consumes batch records from Kafka instead of its in-process stream.' },
   REQUEST_BODY_TIMEOUT_MS: { scope: 'local', description: 'Local host only: a request whose body stops arriving for this long is answered 408.', default: '30000' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { scope: 'local', description: 'OTLP/HTTP endpoint (e.g. http://localhost:4318) the local host (or func start without Application Insights) exports traces and metrics to; unset: no export.' },
