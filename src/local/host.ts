@@ -103,8 +103,9 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
           throw error;
         }),
       label: (name) => `image ${imageIdForBlob(name)}`,
-      // The embedded Azurite tells of every write to the container: the watcher then lists only after one.
-      writes: emulators?.storage ? (listener) => emulators.onWrite((container) => container === BLOB_CONTAINERS.uploads && listener()) : undefined,
+      // The embedded Azurite tells of every write to the container (the only one in reportWrites): the watcher then
+      // lists only after one.
+      writes: emulators?.storage ? (listener) => emulators.onWrite(() => listener()) : undefined,
       log,
     });
     stops.unshift(() => watcher.stop());

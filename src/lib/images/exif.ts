@@ -21,6 +21,9 @@ function isoTime(value: unknown, offset: unknown): string | undefined {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`;
 }
 
+/** A container's EXIF chunk without JPEG's `Exif\0\0` prefix, which some writers put in front of the TIFF data. */
+const withoutExifPrefix = (chunk: Buffer) => (chunk.toString('latin1', 0, 6) === 'Exif\0\0' ? chunk.subarray(6) : chunk);
+
 /**
  * The TIFF-structured EXIF of a WebP file (its RIFF `EXIF` chunk), which exifr does not look for itself. Some writers
  * put JPEG's `Exif\0\0` prefix in front of it.
@@ -31,7 +34,7 @@ export function webpExif(bytes: Buffer): Buffer | undefined {
     const size = bytes.readUInt32LE(offset + 4);
     if (bytes.toString('latin1', offset, offset + 4) === 'EXIF') {
       const chunk = bytes.subarray(offset + 8, Math.min(bytes.length, offset + 8 + size));
-      return chunk.toString('latin1', 0, 6) === 'Exif\0\0' ? chunk.subarray(6) : chunk;
+      return withoutExifPrefix(chunk);
     }
     offset += 8 + size + (size % 2); // chunks are padded to an even size
   }
@@ -52,7 +55,7 @@ export function pngExif(bytes: Buffer): Buffer | undefined {
     const size = bytes.readUInt32BE(offset);
     if (bytes.readUInt32BE(offset + 4) === PNG_EXIF_CHUNK) {
       const chunk = bytes.subarray(offset + 8, Math.min(bytes.length, offset + 8 + size));
-      return chunk.toString('latin1', 0, 6) === 'Exif\0\0' ? chunk.subarray(6) : chunk;
+      return withoutExifPrefix(chunk);
     }
     offset += 12 + size; // length, type, data, CRC
   }
