@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { captureAccounts, persistAccount, takeAccount } from './cosmos-journal';
+import { checkPatchConditionsOnTheirDocument } from './cosmos-patch-conditions';
 import { cacheStandInQueryPlans } from './cosmos-query-plans';
 
 // The Cosmos stand-in accepts any key; this one only has to be well-formed base64.
@@ -20,6 +21,7 @@ export async function startCosmosStandIn(port = 0, folder?: string): Promise<Cos
   const { createHttpServer } = await import('@vercel/cosmosdb-server');
   captureAccounts();
   cacheStandInQueryPlans();
+  checkPatchConditionsOnTheirDocument();
   // Connections kept open, as the Cosmos gateway keeps them: a new loopback connection per request cost about a third
   // of a document write's CPU. The stand-in never closes an idle one (no keep-alive timeout), so a client can never
   // reuse a connection the server is closing at that moment, which would fail a write the SDK does not retry.

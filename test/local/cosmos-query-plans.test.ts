@@ -128,6 +128,7 @@ describe('the Cosmos stand-in query plans', () => {
       expect(await patch('a', 'i1', 'a1')).toBe(200);
       expect(await patch('a', 'i1', 'a1')).toBe(412); // no longer queued
       expect(await patch('a', 'i2', 'a3')).toBe(412); // another document's value
+      expect(await patch('a', 'i3', 'b3')).toBe(412); // the value of the document with the same id in another partition
       expect(await patch('b', 'i2', 'b2')).toBe(200); // the same predicate with another value: the cached plan, bound anew
       const { resources } = await container.items.query<{ pk: string; id: string }>({ query: "SELECT c.pk, c.id FROM c WHERE c.status = 'done'" }).fetchAll();
       expect(resources.map(({ pk, id }) => `${pk}/${id}`).sort()).toEqual(['a/i1', 'b/i2']);
