@@ -127,6 +127,33 @@ describe('recording ended images and batches', () => {
     expect(statsFrom(await all.aggregates({ batchId: 'b1' })).byStatus).toEqual({ succeeded: 7, failed: 0 });
   });
 
+  it('finds the same near-duplicate groups at once as one by one in a batch of many similar images', async () => {
+    // 120 hashes: 6 bases, each with 0-5 bits flipped (near-duplicates of their base and of each other, some too far).
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const bases = Array.from({ length: 6 }, () => BigInt(Math.floor(random() * 2 ** 32)) * 2n ** 32n + BigInt(Math.floor(random() * 2 ** 32)));
+    const docs = Array.from({ length: 120 }, (_, i) => {
+      let hash = bases[i % 6];
+      for (let flips = Math.floor(random() * 6); flips > 0; flips--) hash ^= 1n << BigInt(Math.floor(random() * 64));
+      return succeeded(`m_${i}`, hash.toString(16).padStart(16, '0'), { partitionKey: 'm', batchId: 'm', itemIndex: i });
+    });
+    // One by one, each image is recorded a second after the one before; at once, all share one time. Equal distances
+    // are common here, so the earlier-recorded image must win either way.
+    const at = (second: number) => new Date(Date.UTC(2024, 4, 2, 0, 0, second));
+    const one = new MemoryAnalyticsStore();
+    await recordImageEnd(recorder(one), succeeded('earlier', docs[7].analysis!.perceptualHash), at(0));
+    for (const [i, doc] of docs.entries()) await recordImageEnd(recorder(one), doc, at(1 + i));
+    const all = new MemoryAnalyticsStore();
+    await recordImageEnd(recorder(all), succeeded('earlier', docs[7].analysis!.perceptualHash), at(0));
+    await recordImagesEnd(recorder(all), docs, at(1));
+    const groups = (facts: unknown[]) => facts.map((f) => f as { id: string; duplicateOf: string | null; duplicateGroup: string | null }).map(({ id, duplicateOf, duplicateGroup }) => ({ id, duplicateOf, duplicateGroup }));
+    expect(groups(await allFacts(all))).toEqual(groups(await allFacts(one)));
+    // Not a vacuous comparison: most images are someone's near-duplicate, and more than one group formed.
+    const facts = groups(await allFacts(one));
+    expect(facts.filter((f) => f.duplicateOf).length).toBeGreaterThan(60);
+    expect(new Set(facts.map((f) => f.duplicateGroup)).size).toBeGreaterThan(3);
+  });
+
   it('records a batch of images exactly once when any store call fails: the next attempt finishes the count, never doubles it', async () => {
     const expected = new MemoryAnalyticsStore();
     await recordImagesEnd(recorder(expected), batchItems());

@@ -64,15 +64,24 @@ async function withDuplicateGroup(recorder: Recorder, fact: ImageFact): Promise<
   return nearestOf(recorder, fact, await recorder.analytics.sharingBand(bands));
 }
 
-/** The fact with its near-duplicate group, from the candidates sharing a band with it. */
-function nearestOf(recorder: Recorder, fact: ImageFact, candidates: StoredFact[]): ImageFact {
+/**
+ * The fact with its near-duplicate group, from the candidates sharing a band with it: the nearest, and of those the
+ * one recorded first (`recordedRank` orders candidates recorded at the same time, as a batch's items are).
+ */
+function nearestOf(recorder: Recorder, fact: ImageFact, candidates: StoredFact[], recordedRank: (candidate: ImageFact) => number = () => 0): ImageFact {
   if (!fact.perceptualHash || fact.hashDegenerate) return fact;
   const hash = fact.perceptualHash;
   const nearest = candidates
     .filter((c): c is ImageFact => c.type === 'image' && c.imageId !== fact.imageId && Boolean(c.perceptualHash) && !c.hashDegenerate)
     .map((candidate) => ({ candidate, distance: hammingDistance(hash, candidate.perceptualHash!) }))
     .filter(({ distance }) => distance <= recorder.duplicateDistance)
-    .sort((a, b) => a.distance - b.distance || a.candidate.recordedAt.localeCompare(b.candidate.recordedAt) || a.candidate.imageId.localeCompare(b.candidate.imageId))[0];
+    .sort(
+      (a, b) =>
+        a.distance - b.distance ||
+        a.candidate.recordedAt.localeCompare(b.candidate.recordedAt) ||
+        recordedRank(a.candidate) - recordedRank(b.candidate) ||
+        a.candidate.imageId.localeCompare(b.candidate.imageId),
+    )[0];
   if (!nearest) return { ...fact, duplicateGroup: fact.imageId };
   return { ...fact, duplicateOf: nearest.candidate.imageId, duplicateGroup: nearest.candidate.duplicateGroup ?? nearest.candidate.imageId };
 }
@@ -174,17 +183,17 @@ export async function recordImagesEnd(recorder: Recorder, docs: readonly ImageDo
 
   // Near-duplicates as if recorded one by one in index order: the stored candidates, then each image as it is recorded.
   const hashed = bases.filter((fact) => fact.perceptualHash && !fact.hashDegenerate);
-  const candidates = new Map<string, ImageFact>();
-  const bandsOf = (fact: ImageFact) => [fact.hashBand0, fact.hashBand1, fact.hashBand2, fact.hashBand3, fact.hashBand4] as number[];
-  if (hashed.length) for (const fact of await store.sharingAnyBand(hashed.map(bandsOf))) if (fact.type === 'image') candidates.set(fact.imageId, fact);
+  const candidates = new CandidatesByBand();
+  if (hashed.length) for (const fact of await store.sharingAnyBand(hashed.map(bandsOf))) if (fact.type === 'image') candidates.set(fact);
   const pending: Array<{ fact: StoredFact; previous: string[]; next: { version: string; counters: string[] } }> = [];
+  let position = 0;
   for (const base of bases) {
     const existing = stored.get(base.id) as (ImageFact & StoredFact) | undefined;
     const fact =
       existing && existing.perceptualHash === base.perceptualHash && existing.duplicateGroup !== null
         ? { ...base, duplicateGroup: existing.duplicateGroup, duplicateOf: existing.duplicateOf }
-        : nearestOf(recorder, base, [...candidates.values()].filter((c) => sharesBand(bandsOf(base), c)));
-    candidates.set(fact.imageId, fact);
+        : nearestOf(recorder, base, candidates.sharingBand(base), candidates.rank);
+    candidates.set(fact, position++);
     const counters = imageCounters(fact);
     const version = versionOf(fact, counters);
     if (existing?.countedAs?.version === version) continue;
@@ -199,7 +208,43 @@ export async function recordImagesEnd(recorder: Recorder, docs: readonly ImageDo
   await countGroup(store, group, pending.map(({ fact, previous, next }) => ({ fact: { ...fact, countedAs: stored.get(fact.id)?.countedAs }, previous, next })));
 }
 
-const sharesBand = (bands: number[], candidate: ImageFact) => bands.some((band, i) => band !== null && (candidate as unknown as Record<string, unknown>)[`hashBand${i}`] === band);
+const bandsOf = (fact: ImageFact) => [fact.hashBand0, fact.hashBand1, fact.hashBand2, fact.hashBand3, fact.hashBand4] as number[];
+
+/**
+ * The near-duplicate candidates of a batch's recording, one fact per image, found by band: a batch of similar
+ * images (each sharing bands with many others) would otherwise compare every image with every candidate.
+ */
+class CandidatesByBand {
+  private readonly facts = new Map<string, ImageFact>();
+  /** Per band position, the images whose facts had that band value (a replaced fact's old bands stay: checked below). */
+  private readonly byBand = Array.from({ length: 5 }, () => new Map<number, Set<string>>());
+  /** Where this call recorded an image, in index order: its facts share one recordedAt, yet were recorded one by one. */
+  private readonly recorded = new Map<string, number>();
+
+  /** `position`: this call recorded the fact (after the images before it); none for facts stored earlier. */
+  set(fact: ImageFact, position?: number): void {
+    this.facts.set(fact.imageId, fact);
+    if (position !== undefined) this.recorded.set(fact.imageId, position);
+    bandsOf(fact).forEach((band, i) => {
+      if (band === null) return;
+      const images = this.byBand[i].get(band) ?? new Set<string>();
+      this.byBand[i].set(band, images.add(fact.imageId));
+    });
+  }
+
+  /** The order in which candidates with the same recordedAt were recorded: earlier facts first, then this call's. */
+  readonly rank = (candidate: ImageFact): number => this.recorded.get(candidate.imageId) ?? -1;
+
+  /** The current facts sharing at least one band with `fact`, in no particular order (nearestOf orders them). */
+  sharingBand(fact: ImageFact): ImageFact[] {
+    const bands = bandsOf(fact);
+    const ids = new Set<string>();
+    bands.forEach((band, i) => {
+      if (band !== null) for (const id of this.byBand[i].get(band) ?? []) ids.add(id);
+    });
+    return [...ids].map((id) => this.facts.get(id)!).filter((candidate) => bandsOf(candidate).some((band, i) => band !== null && band === bands[i]));
+  }
+}
 
 /** Records a batch that ended: its fact, and its status in the batch counts of its day. */
 export async function recordBatchEnd(recorder: Recorder, batch: EndedBatch, now = new Date()): Promise<BatchFact> {
