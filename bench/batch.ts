@@ -66,6 +66,7 @@ export async function benchBatch(): Promise<void> {
           ['processImage alone, wall (sequential, one core)', `${singleMs.toFixed(1)} ms = ${(1000 / singleMs).toFixed(1)} images/s`],
           [`host CPU per image, its first batch (${WARM_UP_SIZE} images, the warm-up)`, `${((warmUp.after.cpuMs - warmUp.before.cpuMs) / WARM_UP_SIZE).toFixed(1)} ms`],
           ['host process CPU per image (emulators included)', `${batchCpuMs.toFixed(1)} ms`],
+          ['  of it, the embedded emulators thread (Azurite, Cosmos stand-in)', `${(((after.emulatorsCpuMs ?? 0) - (before.emulatorsCpuMs ?? 0)) / BATCH_SIZE).toFixed(1)} ms`],
           ['processImage alone CPU per image', `${singleCpuMs.toFixed(1)} ms`],
           ['blob requests per item', perItem('blob').toFixed(2)],
           ['Cosmos requests per item', perItem('cosmos').toFixed(2)],

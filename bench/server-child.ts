@@ -15,6 +15,8 @@ export type ServerCommand = { id: number } & ({ cmd: 'stats' } | { cmd: 'reset' 
 export interface ServerStats {
   /** This process's CPU, every thread (the host's emulator thread too), plus any child processes it runs or ran. */
   cpuMs: number;
+  /** Of cpuMs, the host's embedded emulators' thread (Azurite and the Cosmos stand-in); undefined without one. */
+  emulatorsCpuMs?: number;
   rssMb: number;
   /** Since the last reset. */
   peakMb: number;
@@ -27,8 +29,8 @@ export interface ServerStats {
 // Linux's USER_HZ: /proc reports CPU times in these ticks.
 const TICKS_PER_MS = 100 / 1000;
 
-/** utime, stime, cutime and cstime of a process from /proc/<pid>/stat, in ms (cutime/cstime: its waited-for children). */
-function statCpuMs(pid: number | 'self'): { own: number; exitedChildren: number } {
+/** utime, stime, cutime and cstime of a process (or a thread: self/task/<tid>) from /proc/<pid>/stat, in ms (cutime/cstime: its waited-for children). */
+function statCpuMs(pid: number | string): { own: number; exitedChildren: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   return { own: (fields[11] + fields[12]) / TICKS_PER_MS, exitedChildren: (fields[13] + fields[14]) / TICKS_PER_MS };
@@ -98,10 +100,12 @@ async function main(): Promise<void> {
   let url: string;
   let stop: () => Promise<void>;
   let services: Record<string, string | undefined> = {};
+  let emulatorsThread: number | undefined;
   if (mode === 'host') {
     const host = await startLocalHost({ PORT: '0', ...(JSON.parse(envJson ?? '{}') as Record<string, string>) }, log);
     url = host.apiUrl;
     stop = host.stop;
+    emulatorsThread = host.emulatorsForTests?.osThreadId;
     const { storage, cosmos } = host.services.config;
     services = {
       blob: storage?.kind === 'connectionString' ? endpointOf(storage.value, 'BlobEndpoint') : undefined,
@@ -122,7 +126,8 @@ async function main(): Promise<void> {
           requests[name] = (requests[name] ?? 0) + count;
         }
         const loopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
-        return reply({ cpuMs: cpuMs() + childProcessesCpuMs(), rssMb: statusMb('VmRSS'), peakMb: statusMb('VmHWM'), loopDelayMs, requests } satisfies ServerStats);
+        const emulatorsCpuMs = emulatorsThread === undefined ? undefined : statCpuMs(`self/task/${emulatorsThread}`).own;
+        return reply({ cpuMs: cpuMs() + childProcessesCpuMs(), emulatorsCpuMs, rssMb: statusMb('VmRSS'), peakMb: statusMb('VmHWM'), loopDelayMs, requests } satisfies ServerStats);
       }
       case 'reset':
         resetPeakRss();

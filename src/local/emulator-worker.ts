@@ -1,5 +1,6 @@
 // The embedded emulators' thread (started by src/local/emulators.ts): Azurite and the Cosmos stand-in serve their
 // loopback HTTP here, so their request handling never waits behind the host's handlers, nor theirs behind it.
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAzurite } from './azurite';
 import { startCosmosStandIn } from './cosmos-standin';
@@ -15,10 +16,19 @@ export interface EmulatorOptions {
 }
 export type EmulatorRequest = { type: 'compact'; id: number } | { type: 'stop'; id: number };
 export type EmulatorReply =
-  | { type: 'ready'; storage?: string; cosmos?: string }
+  | { type: 'ready'; storage?: string; cosmos?: string; osThreadId?: number }
   | { type: 'failed'; message: string; code?: string }
   | { type: 'done'; id: number }
   | { type: 'written'; container: string };
+
+/** This thread's id in /proc/self/task (Linux; undefined elsewhere): the benchmarks read the emulators' CPU there. */
+function osThreadId(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(options: EmulatorOptions): Promise<void> {
   const port = parentPort!;
@@ -36,7 +46,7 @@ async function main(options: EmulatorOptions): Promise<void> {
       if (message.type === 'stop') for (const stop of stops) await stop();
       reply({ type: 'done', id: message.id });
     });
-    reply({ type: 'ready', storage: azurite?.connectionString, cosmos: cosmos?.connectionString });
+    reply({ type: 'ready', storage: azurite?.connectionString, cosmos: cosmos?.connectionString, osThreadId: osThreadId() });
   } catch (error) {
     for (const stop of stops) await stop().catch(() => undefined);
     reply({ type: 'failed', message: (error as Error).message, code: (error as NodeJS.ErrnoException).code });

@@ -31,6 +31,8 @@ export interface EmbeddedEmulators {
   onWrite(listener: (container: string) => void): void;
   /** The thread itself: fault-injection tests terminate it. */
   worker: Worker;
+  /** The thread's id in /proc/self/task (Linux only): the benchmarks read its CPU time there. */
+  osThreadId?: number;
   stop(): Promise<void>;
 }
 
@@ -73,10 +75,11 @@ export async function startEmulators(options: EmulatorOptions): Promise<Embedded
       worker.postMessage({ type, id } satisfies EmulatorRequest);
     });
   try {
-    const { storage, cosmos } = await ready;
+    const { storage, cosmos, osThreadId } = await ready;
     return {
       storage,
       cosmos,
+      osThreadId,
       compact: () => call('compact'),
       onWrite: (listener) => void writeListeners.push(listener),
       lost,

@@ -41,8 +41,8 @@ export interface LocalHost {
    * closed, every connection dropped), since no request could be served without its stores.
    */
   failed: Promise<Error>;
-  /** The embedded emulators' thread, if any (fault-injection tests end it). */
-  emulatorsForTests?: Pick<EmbeddedEmulators, 'worker'>;
+  /** The embedded emulators' thread, if any (fault-injection tests end it; the benchmarks read its CPU time). */
+  emulatorsForTests?: Pick<EmbeddedEmulators, 'worker' | 'osThreadId'>;
   /** What was started and where, for the console. */
   describe(): string[];
   stop(): Promise<void>;
