@@ -60,11 +60,13 @@ function copyRgb(rgba: Uint8Array, rgb: Uint8Array): void {
 /**
  * The raster as RGB when every pixel is opaque (else as it is): the same pixels as resizing or flattening with alpha
  * would give, without libvips premultiplying (resize) or blending (flatten) in floating point. sharp's removeAlpha()
- * would not do: it drops the channel only after the resize.
+ * would not do: it drops the channel only after the resize. `inPlace`: the raster's buffer is the caller's alone, so
+ * the RGB bytes are packed into it rather than into a second raster of garbage.
  */
-function withoutOpaqueAlpha(image: Raster): Raster {
+function withoutOpaqueAlpha(image: Raster, inPlace = false): Raster {
   if (channelsOf(image) === 3 || !allOpaque(image.data)) return image;
-  const rgb = new Uint8Array((image.data.length / 4) * 3);
+  const length = (image.data.length / 4) * 3;
+  const rgb = inPlace ? image.data.subarray(0, length) : new Uint8Array(length);
   copyRgb(image.data, rgb);
   return { data: rgb, width: image.width, height: image.height, channels: 3 };
 }
@@ -87,12 +89,7 @@ async function toRgb(pipeline: sharp.Sharp): Promise<Raster> {
   if (info.channels !== 3 && info.channels !== 4) throw new Error(`libvips gave ${info.channels} channels for sRGB`);
   // An alpha channel with every pixel opaque (common in PNGs) is dropped here, once, for everything after: in place,
   // as the buffer is ours alone.
-  if (info.channels === 4 && allOpaque(data)) {
-    const rgb = data.subarray(0, (data.length / 4) * 3);
-    copyRgb(data, rgb);
-    return { data: rgb, width: info.width, height: info.height, channels: 3 };
-  }
-  return { data, width: info.width, height: info.height, channels: info.channels };
+  return withoutOpaqueAlpha({ data, width: info.width, height: info.height, channels: info.channels }, true);
 }
 
 /**
