@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { ENGINES } from '../src/lib/images/engines';
 import type { ImageEngine } from '../src/lib/images/engine';
 import { processImage } from '../src/lib/processing/process-image';
-import { BENCH_LIMITS } from './images';
-import { cpuMs, median } from './measure';
+import { BENCH_LIMITS, cpuOf } from './images';
+import { median } from './measure';
 
 async function main(): Promise<void> {
   const [name, rounds, ...files] = process.argv.slice(2);
@@ -17,11 +17,7 @@ async function main(): Promise<void> {
     const bytes = readFileSync(file);
     await processImage(bytes, engine, BENCH_LIMITS); // warm-up
     const samples: number[] = [];
-    for (let round = 0; round < Number(rounds); round++) {
-      const before = cpuMs();
-      await processImage(bytes, engine, BENCH_LIMITS);
-      samples.push(cpuMs() - before);
-    }
+    for (let round = 0; round < Number(rounds); round++) samples.push(await cpuOf(() => processImage(bytes, engine, BENCH_LIMITS)));
     medians.push(median(samples));
   }
   process.stdout.write(JSON.stringify(medians) + '\n');

@@ -31,7 +31,7 @@ export async function sameOutputFloor(bytes: Buffer): Promise<Buffer[]> {
 }
 
 /** CPU milliseconds one call takes (this process, every thread). */
-async function cpuOf(run: () => Promise<unknown>): Promise<number> {
+export async function cpuOf(run: () => Promise<unknown>): Promise<number> {
   const before = cpuMs();
   await run();
   return cpuMs() - before;
