@@ -47,7 +47,8 @@ export function checkPatchConditionsOnTheirDocument(): void {
     const query = documents.query;
     // The stand-in's query over a view of the documents that holds the target alone (the query only reads them), set
     // for this synchronous call only.
-    const view = Object.create(documents, { _data: { value: new Map(target?.read() ? [[target.read()!._rid, target]] : []) } }) as StandInDocuments;
+    const document = target?.read();
+    const view = Object.create(documents, { _data: { value: new Map(document ? [[document._rid, target!]] : []) } }) as StandInDocuments;
     documents.query = (params, options) => query.call(view, params, options);
     try {
       return original(collection, input);
