@@ -3,6 +3,7 @@ import type { ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mixedBatch, type TestFile } from './batch-images';
 import { startBatchHost, waitForBatch } from './host';
+import { until } from '../support/until';
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
 
@@ -49,7 +50,7 @@ describe('store requests per batch item', () => {
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
     // The summary logs the end of the batch, after its last write: waiting on that sends no request (polling would).
-    await until(() => host.log.lines.some((line) => line.includes(`batch ${id} completed`)));
+    await until(() => host.log.lines.some((line) => line.includes(`batch ${id} completed`)), { what: `batch ${id} to complete`, timeoutMs: 120_000, everyMs: 20 });
     const counted = { blob: (sent.get(endpoints.blob) ?? 0) - before.blob, cosmos: (sent.get(endpoints.cosmos) ?? 0) - before.cosmos };
     const ended = await waitForBatch(`${host.apiUrl}/batches/${id}`);
     expect(ended.summary?.counts).toEqual({ succeeded: files.length - 3, failed: 3, pending: 0 });
@@ -68,10 +69,3 @@ describe('store requests per batch item', () => {
   });
 });
 
-async function until(condition: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

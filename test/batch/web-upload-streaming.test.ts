@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handle, ROUTES } from '../../src/lib/api/routes';
 import { MAX_BATCH_ITEMS } from '../../src/lib/batch/record';
 import { BLOB_CONTAINERS } from '../../src/lib/names';
 import { problemTypeUri } from '../../src/lib/problem';
 import { startBatchHost } from './host';
+import { until } from '../support/until';
 
 type Host = Awaited<ReturnType<typeof startBatchHost>>;
 
@@ -32,14 +32,6 @@ describe('POST /api/batches streams the body', () => {
     return names;
   };
   const batchIds = async () => (await host.services.batches.list({}, { limit: 1000 })).items.map((batch) => batch.id);
-  async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await sleep(50);
-    }
-  }
-
   /** A raw HTTP/1.1 request whose body is sent when the test says, so it can pause or stop half-way. */
   function openUpload(contentLength: number): { socket: Socket; send(bytes: Buffer): void; answer: Promise<{ status: number; body: string }> } {
     const { port } = new URL(host.apiUrl);
@@ -78,7 +70,7 @@ describe('POST /api/batches streams the body', () => {
     const upload = openUpload(body.length);
     // The first file and half of the second: the handler cannot hold the whole body, which has not been sent.
     upload.send(body.subarray(0, first.length + 600_000));
-    await until('the first file is in blob storage', async () => (await batchBlobs()).some((name) => !blobsBefore.includes(name) && name.endsWith('/0')));
+    await until(async () => (await batchBlobs()).some((name) => !blobsBefore.includes(name) && name.endsWith('/0')), { what: 'the first file is in blob storage', timeoutMs: 20_000, everyMs: 50 });
     upload.send(body.subarray(first.length + 600_000));
     const answer = await upload.answer;
     expect(answer.status, answer.body).toBe(202);
@@ -95,9 +87,9 @@ describe('POST /api/batches streams the body', () => {
     const upload = openUpload(first.length + 5_000_000);
     upload.send(first);
     upload.send(part('files', 'second.jpg', randomBytes(800_000)).subarray(0, 500_000));
-    await until('the first file is in blob storage', async () => (await batchBlobs()).some((name) => !blobsBefore.includes(name)));
+    await until(async () => (await batchBlobs()).some((name) => !blobsBefore.includes(name)), { what: 'the first file is in blob storage', timeoutMs: 20_000, everyMs: 50 });
     upload.socket.destroy();
-    await until('the abandoned upload’s blobs are removed', async () => (await batchBlobs()).every((name) => blobsBefore.includes(name)));
+    await until(async () => (await batchBlobs()).every((name) => blobsBefore.includes(name)), { what: 'the abandoned upload’s blobs are removed', timeoutMs: 20_000, everyMs: 50 });
     expect(await batchIds()).toEqual(batchesBefore);
 
     const form = new FormData();

@@ -2,17 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { watchBlobs } from '../../src/local/blob-watcher';
 import { MemoryBlobStore } from '../../src/lib/storage/memory-blob-store';
+import { until } from '../support/until';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const INTERVAL = 20;
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /** The watcher over an in-memory store whose listings are counted, told of writes by the test (as the embedded Azurite tells the host). */
 async function watched(options: { failFirst?: string } = {}) {

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulators } from '../../src/local/emulators';
 import { startTestHost } from '../integration/local-host';
+import { until } from '../support/until';
 
 /*
  * The embedded Azurite and Cosmos stand-in run in a worker thread of their own (src/local/emulators.ts). These tests
@@ -98,10 +99,3 @@ describe('the emulator thread', () => {
   }, 240_000);
 });
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiRequest, ApiResponse } from '../../src/lib/api/http';
 import { createApiServer } from '../../src/local/http-server';
+import { until } from '../support/until';
 
 let server: Server | undefined;
 
@@ -45,10 +46,6 @@ async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array[]> 
   for await (const chunk of body) chunks.push(chunk);
   return chunks;
 }
-
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
-};
 
 describe('local host: request bodies', () => {
   it('passes the body on as the Buffers Node received, every byte in order', async () => {

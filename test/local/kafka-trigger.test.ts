@@ -4,6 +4,7 @@ import { buildRecord, parseRecord, type RawRecord } from '../../src/lib/batch/re
 import { startKafkaStream, type KafkaStream } from '../../src/local/kafka';
 import { quietLogger } from '../batch/host';
 import { hasKcat, startMockCluster, type MockCluster } from '../batch/kafka-mock';
+import { until } from '../support/until';
 
 const skip = !hasKcat() && !process.env.CI;
 if (skip) console.warn('test/local/kafka-trigger.test.ts skipped: kcat (librdkafka mock cluster) is not installed; apt-get install -y kcat');
@@ -11,13 +12,6 @@ if (skip) console.warn('test/local/kafka-trigger.test.ts skipped: kcat (librdkaf
 const TOPIC = 'trigger-semantics';
 const GROUP = 'trigger-semantics-group';
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const key = (record: RawRecord) => {
   const parsed = parseRecord(record);
@@ -52,9 +46,9 @@ describe.skipIf(skip)('local Kafka consumer: the Event Hubs trigger\'s delivery 
     streams.push(first);
     await first.joined;
     await first.publish([buildRecord({ batchId: 'bad', index: 0, count: 1, bytes: Buffer.from('x') })]);
-    await until(() => calls.length >= 2, 'the retry');
+    await until(() => calls.length >= 2, { what: 'the retry', timeoutMs: 30_000, everyMs: 50 });
     await first.publish([buildRecord({ batchId: 'good', index: 0, count: 1, bytes: Buffer.from('y') })]);
-    await until(() => calls.flat().includes('good/0'), 'the next record');
+    await until(() => calls.flat().includes('good/0'), { what: 'the next record', timeoutMs: 30_000, everyMs: 50 });
     // One call and one retry for the failing record, then it moved on.
     expect(calls.filter((call) => call.includes('bad/0'))).toHaveLength(2);
     expect(log.lines.some((line) => line.includes('moving on'))).toBe(true);
