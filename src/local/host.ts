@@ -105,7 +105,7 @@ export async function startLocalHost(env: Env = process.env, log: Logger = conso
       label: (name) => `image ${imageIdForBlob(name)}`,
       // The embedded Azurite tells of every write to the container (the only one in reportWrites): the watcher then
       // lists only after one.
-      writes: emulators?.storage ? (listener) => emulators.onWrite(() => listener()) : undefined,
+      writes: emulators?.storage ? emulators.onWrite : undefined,
       log,
     });
     stops.unshift(() => watcher.stop());
