@@ -66,24 +66,25 @@ async function withDuplicateGroup(recorder: Recorder, fact: ImageFact): Promise<
 
 /**
  * The fact with its near-duplicate group, from the candidates sharing a band with it: the nearest, and of those the
- * one recorded first (`recordedRank` orders candidates recorded at the same time, as a batch's items are).
+ * one recorded first (`recordedRank` orders candidates recorded at the same time, as a batch's items are). One pass
+ * keeping the best so far: a picture uploaded many times has as many candidates, and sorting them all for each new
+ * copy cost more than the rest of its recording.
  */
 function nearestOf(recorder: Recorder, fact: ImageFact, candidates: StoredFact[], recordedRank: (candidate: ImageFact) => number = () => 0): ImageFact {
   if (!fact.perceptualHash || fact.hashDegenerate) return fact;
   const hash = fact.perceptualHash;
-  const nearest = candidates
-    .filter((c): c is ImageFact => c.type === 'image' && c.imageId !== fact.imageId && Boolean(c.perceptualHash) && !c.hashDegenerate)
-    .map((candidate) => ({ candidate, distance: hammingDistance(hash, candidate.perceptualHash!) }))
-    .filter(({ distance }) => distance <= recorder.duplicateDistance)
-    .sort(
-      (a, b) =>
-        a.distance - b.distance ||
-        a.candidate.recordedAt.localeCompare(b.candidate.recordedAt) ||
-        recordedRank(a.candidate) - recordedRank(b.candidate) ||
-        a.candidate.imageId.localeCompare(b.candidate.imageId),
-    )[0];
+  const before = (a: ImageFact, distanceA: number, b: ImageFact, distanceB: number) =>
+    (distanceA - distanceB || a.recordedAt.localeCompare(b.recordedAt) || recordedRank(a) - recordedRank(b) || a.imageId.localeCompare(b.imageId)) < 0;
+  let nearest: ImageFact | undefined;
+  let nearestDistance = Infinity;
+  for (const candidate of candidates) {
+    if (candidate.type !== 'image' || candidate.imageId === fact.imageId || !candidate.perceptualHash || candidate.hashDegenerate) continue;
+    const distance = hammingDistance(hash, candidate.perceptualHash);
+    if (distance > recorder.duplicateDistance) continue;
+    if (!nearest || before(candidate, distance, nearest, nearestDistance)) [nearest, nearestDistance] = [candidate, distance];
+  }
   if (!nearest) return { ...fact, duplicateGroup: fact.imageId };
-  return { ...fact, duplicateOf: nearest.candidate.imageId, duplicateGroup: nearest.candidate.duplicateGroup ?? nearest.candidate.imageId };
+  return { ...fact, duplicateOf: nearest.imageId, duplicateGroup: nearest.duplicateGroup ?? nearest.imageId };
 }
 
 /**
