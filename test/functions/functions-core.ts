@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Module from 'node:module';
 
 export interface Registration {
@@ -10,8 +11,8 @@ export interface Registration {
  * `app.*` registrations in src/functions are recorded (with the binding metadata the host would read) instead of
  * skipped in test mode. Must run before anything calls `app.*`.
  */
-export function recordRegistrations(): Map<string, Registration> & { systemLog: string[] } {
-  const registrations = Object.assign(new Map<string, Registration>(), { systemLog: [] as string[] });
+export function recordRegistrations(): Map<string, Registration> & { systemLog: string[]; programmingModel?: ProgrammingModel } {
+  const registrations = Object.assign(new Map<string, Registration>(), { systemLog: [] as string[], programmingModel: undefined as ProgrammingModel | undefined });
   const core = {
     // The worker's own log, which hosts since 4.28 provide (@azure/functions refuses HTTP streams without it).
     log(level: string, category: string, message: string) {
@@ -21,7 +22,9 @@ export function recordRegistrations(): Map<string, Registration> & { systemLog: 
       registrations.set(metadata.name, { metadata, handler });
       return { dispose() {} };
     },
-    setProgrammingModel() {},
+    setProgrammingModel(model: ProgrammingModel) {
+      registrations.programmingModel = model;
+    },
     getProgrammingModel() {},
     registerHook() {
       return { dispose() {} };
@@ -32,4 +35,41 @@ export function recordRegistrations(): Map<string, Registration> & { systemLog: 
     request === '@azure/functions-core' ? '@azure/functions-core' : resolve(request, ...rest);
   require.cache['@azure/functions-core'] = { id: '@azure/functions-core', loaded: true, exports: core } as unknown as NodeJS.Module;
   return registrations;
+}
+
+/** The RPC typed data the host sends for a value (the worker protocol's TypedData, the cases used here). */
+export type RpcTypedData = { string: string } | { json: string } | { bytes: Uint8Array };
+
+/** What the worker asks of @azure/functions for each invocation: its own conversion of the host's RPC request. */
+interface ProgrammingModel {
+  getInvocationModel(coreContext: unknown): {
+    getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
+    invokeFunction(context: unknown, inputs: unknown[], handler: Registration['handler']): Promise<unknown>;
+  };
+}
+
+/**
+ * Invokes a registered function as the Node worker does: the host's RPC request (trigger metadata and input data as
+ * the host serialises them: .NET objects as PascalCase JSON) goes through @azure/functions' own invocation model,
+ * which camel-cases the trigger metadata and converts the inputs, before the handler sees them.
+ */
+export async function invokeAsWorker(
+  registrations: ReturnType<typeof recordRegistrations>,
+  name: string,
+  request: { triggerMetadata: Record<string, RpcTypedData>; input: RpcTypedData },
+): Promise<{ result: unknown; log: string[] }> {
+  const registration = registrations.get(name);
+  const model = registrations.programmingModel;
+  if (!registration || !model) throw new Error(`function ${name} is not registered (or no programming model was set)`);
+  const trigger = Object.entries(registration.metadata.bindings).find(([, binding]) => binding.direction === 'in' && String(binding.type).endsWith('Trigger'));
+  if (!trigger) throw new Error(`function ${name} has no trigger binding`);
+  const log: string[] = [];
+  const invocation = model.getInvocationModel({
+    invocationId: randomUUID(),
+    metadata: registration.metadata,
+    request: { triggerMetadata: request.triggerMetadata, inputData: [{ name: trigger[0], data: request.input }] },
+    log: (level: string, category: string, message: string) => log.push(`${level} ${category}: ${message}`),
+  });
+  const { context, inputs } = await invocation.getArguments();
+  return { result: await invocation.invokeFunction(context, inputs, registration.handler), log };
 }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordRegistrations, type Registration } from './functions-core';
+import { invokeAsWorker, recordRegistrations, type Registration } from './functions-core';
 import { startAzurite, type EmbeddedAzurite } from '../../src/local/azurite';
 import { startCosmosStandIn, type CosmosStandIn } from '../../src/local/cosmos-standin';
 import { buildRecord, headersAsBytes } from '../../src/lib/batch/record';
@@ -170,7 +170,19 @@ describe('Azure registrations (src/functions)', () => {
     const stored = (await blobs.get('uploads', id))!;
     // Gone from storage after the trigger bound it: only the bound content can be processed.
     await blobs.delete('uploads', id);
-    await registrations.get('processUpload')!.handler(image, context('processUpload', { name: id, metadata: stored.metadata, properties: { contentType: stored.contentType } }));
+    // The binding data as the host sends it (BlobTrigger, Uri, Properties and Metadata, .NET objects as PascalCase
+    // JSON, then the path's {name}), converted by @azure/functions' own invocation model as in the worker.
+    const { log } = await invokeAsWorker(registrations, 'processUpload', {
+      triggerMetadata: {
+        BlobTrigger: { string: `uploads/${id}` },
+        Uri: { json: JSON.stringify(`https://account.blob.core.windows.net/uploads/${id}`) },
+        Properties: { json: JSON.stringify({ ContentType: stored.contentType, ContentLength: image.length, BlobType: 0, Metadata: stored.metadata }) },
+        Metadata: { json: JSON.stringify(stored.metadata) },
+        name: { string: id },
+      },
+      input: { bytes: image },
+    });
+    expect(log.filter((line) => line.startsWith('error'))).toEqual([]);
     const read = new functions.HttpRequest({ method: 'GET', url: `https://app.example.net/api/images/${id}`, params: { id }, headers });
     expect(JSON.parse((await call(registrations.get('getImage')!, read, context('getImage'))).body)).toMatchObject({ id, status: 'succeeded', metadata: { width: 120, height: 80 } });
   });
