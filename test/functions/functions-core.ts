@@ -38,7 +38,13 @@ export function recordRegistrations(): Map<string, Registration> & { systemLog: 
 }
 
 /** The RPC typed data the host sends for a value (the worker protocol's TypedData, the cases used here). */
-export type RpcTypedData = { string: string } | { json: string } | { bytes: Uint8Array };
+export type RpcTypedData =
+  | { string: string }
+  | { json: string }
+  | { bytes: Uint8Array }
+  | { collectionBytes: { bytes: Uint8Array[] } }
+  | { collectionString: { string: string[] } }
+  | { collectionSint64: { sint64: number[] } };
 
 /** What the worker asks of @azure/functions for each invocation: its own conversion of the host's RPC request. */
 interface ProgrammingModel {
@@ -56,7 +62,7 @@ interface ProgrammingModel {
 export async function invokeAsWorker(
   registrations: ReturnType<typeof recordRegistrations>,
   name: string,
-  request: { triggerMetadata: Record<string, RpcTypedData>; input: RpcTypedData },
+  request: { triggerMetadata: Record<string, RpcTypedData>; input: RpcTypedData; extraInputs?: Array<{ name: string; data: RpcTypedData }> },
 ): Promise<{ result: unknown; log: string[] }> {
   const registration = registrations.get(name);
   const model = registrations.programmingModel;
@@ -67,7 +73,7 @@ export async function invokeAsWorker(
   const invocation = model.getInvocationModel({
     invocationId: randomUUID(),
     metadata: registration.metadata,
-    request: { triggerMetadata: request.triggerMetadata, inputData: [{ name: trigger[0], data: request.input }] },
+    request: { triggerMetadata: request.triggerMetadata, inputData: [{ name: trigger[0], data: request.input }, ...(request.extraInputs ?? [])] },
     log: (level: string, category: string, message: string) => log.push(`${level} ${category}: ${message}`),
   });
   const { context, inputs } = await invocation.getArguments();

@@ -35,16 +35,6 @@ afterAll(async () => {
 /** The name of a function's durable client input binding, which the worker fills with the client data. */
 const durableClientBinding = (name: string) => Object.entries(registrations.get(name)!.metadata.bindings).find(([, binding]) => binding.type === 'durableClient')?.[0];
 
-/** An invocation context as the worker builds it for a function with Durable's client input. */
-function durableContext(name: string, triggerMetadata?: Record<string, unknown>) {
-  const binding = durableClientBinding(name)!;
-  const invocation = context(name, triggerMetadata);
-  const input = { type: 'durableClient', name: binding };
-  Object.assign(invocation, { options: { ...invocation.options, extraInputs: [input] } });
-  invocation.extraInputs.set(input, extension.clientData);
-  return invocation;
-}
-
 const trigger = (name: string) => {
   const registration = registrations.get(name);
   expect(registration, `function ${name} registered`).toBeDefined();
@@ -104,16 +94,27 @@ describe('Azure registrations (src/functions)', () => {
   it('ingest a batch through the registered Event Hubs handler and start its orchestration once, through the Durable client', async () => {
     const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } }).png().toBuffer();
     const records = [0, 1].map((index) => buildRecord({ batchId: 'azure-batch', index, count: 2, contentType: 'image/png', bytes: image }));
-    // As the Event Hubs extension hands them over: bodies as bytes, Kafka headers as binary properties.
-    const messages = records.map((r) => new Uint8Array(r.value));
-    const metadata = { propertiesArray: records.map((r) => headersAsBytes(r.headers)), partitionKeyArray: records.map((r) => r.key), sequenceNumberArray: [7, 8] };
-    const ingest = registrations.get('ingestBatchRecords')!.handler;
-    const invocation = durableContext('ingestBatchRecords', metadata);
-    await ingest(messages, invocation);
-    await ingest(messages, durableContext('ingestBatchRecords', metadata)); // redelivered
+    // As the host sends them to the worker (cardinality many, dataType binary): the bodies as a collection of bytes;
+    // the Kafka headers, binary application properties, in PropertiesArray as JSON, where .NET writes byte arrays as
+    // base64 strings; the partition keys and sequence numbers as typed collections. @azure/functions' own invocation
+    // model converts it all, as in the worker.
+    const request = {
+      input: { collectionBytes: { bytes: records.map((r) => new Uint8Array(r.value)) } },
+      triggerMetadata: {
+        PartitionContext: { json: JSON.stringify({ ConsumerGroup: '$Default', EventHubName: 'images', FullyQualifiedNamespace: 'ns.servicebus.windows.net', PartitionId: '0' }) },
+        PropertiesArray: { json: JSON.stringify(records.map((r) => Object.fromEntries(Object.entries(headersAsBytes(r.headers)).map(([name, value]) => [name, value.toString('base64')])))) },
+        PartitionKeyArray: { collectionString: { string: records.map((r) => r.key) } },
+        SequenceNumberArray: { collectionSint64: { sint64: [7, 8] } },
+      },
+      extraInputs: [{ name: durableClientBinding('ingestBatchRecords')!, data: { string: JSON.stringify(extension.clientData) } }],
+    };
+    const { log } = await invokeAsWorker(registrations, 'ingestBatchRecords', request);
+    await invokeAsWorker(registrations, 'ingestBatchRecords', request); // redelivered
     expect(extension.posts).toEqual(['azure-batch']);
     expect(extension.instances.get('azure-batch')).toMatchObject({ name: 'batchOrchestrator', input: { batchId: 'azure-batch', itemCount: 2 } });
-    expect(messagesAt(invocation.lines, 'information')).toContain('ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches');
+    expect(log.filter((line) => line.startsWith('information user:')).map((line) => JSON.parse(line.slice('information user: '.length)).message)).toContain(
+      'ingested 2 records: 2 new, 0 redelivered, 0 rejected, 0 dead-lettered; started 1 batches',
+    );
   });
 
   it('run an upload end to end through the registered handlers, as the worker would call them, for the principal Easy Auth injected', async () => {
