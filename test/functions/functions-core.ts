@@ -40,6 +40,7 @@ export function recordRegistrations(): Map<string, Registration> & { systemLog: 
 /** The RPC typed data the host sends for a value (the worker protocol's TypedData, the cases used here). */
 export type RpcTypedData =
   | { string: string }
+  | { http: Record<string, never> }
   | { json: string }
   | { bytes: Uint8Array }
   | { collectionBytes: { bytes: Uint8Array[] } }
@@ -51,7 +52,11 @@ interface ProgrammingModel {
   getInvocationModel(coreContext: unknown): {
     getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
     invokeFunction(context: unknown, inputs: unknown[], handler: Registration['handler']): Promise<unknown>;
+    /** For an HTTP function with streaming on, this sends the response through the worker's HTTP proxy. */
+    getResponse(context: unknown, result: unknown): Promise<unknown>;
   };
+  /** Starts the worker's HTTP proxy when streaming is on: `HttpUri` is where the host then forwards requests. */
+  getCapabilities(capabilities: Record<string, string>): Promise<Record<string, string>>;
 }
 
 /**
@@ -62,7 +67,7 @@ interface ProgrammingModel {
 export async function invokeAsWorker(
   registrations: ReturnType<typeof recordRegistrations>,
   name: string,
-  request: { triggerMetadata: Record<string, RpcTypedData>; input: RpcTypedData; extraInputs?: Array<{ name: string; data: RpcTypedData }> },
+  request: { triggerMetadata: Record<string, RpcTypedData>; input: RpcTypedData; extraInputs?: Array<{ name: string; data: RpcTypedData }>; invocationId?: string },
 ): Promise<{ result: unknown; log: string[] }> {
   const registration = registrations.get(name);
   const model = registrations.programmingModel;
@@ -71,11 +76,13 @@ export async function invokeAsWorker(
   if (!trigger) throw new Error(`function ${name} has no trigger binding`);
   const log: string[] = [];
   const invocation = model.getInvocationModel({
-    invocationId: randomUUID(),
+    invocationId: request.invocationId ?? randomUUID(),
     metadata: registration.metadata,
     request: { triggerMetadata: request.triggerMetadata, inputData: [{ name: trigger[0], data: request.input }, ...(request.extraInputs ?? [])] },
     log: (level: string, category: string, message: string) => log.push(`${level} ${category}: ${message}`),
   });
   const { context, inputs } = await invocation.getArguments();
-  return { result: await invocation.invokeFunction(context, inputs, registration.handler), log };
+  const result = await invocation.invokeFunction(context, inputs, registration.handler);
+  await invocation.getResponse(context, result);
+  return { result, log };
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invokeAsWorker, recordRegistrations, type Registration } from './functions-core';
@@ -44,6 +46,11 @@ const trigger = (name: string) => {
 /** The messages of the JSON log lines (src/lib/logger.ts) written at one level. */
 const messagesAt = (lines: string[], level: string) =>
   lines.filter((line) => line.startsWith(`${level}: `)).map((line) => (JSON.parse(line.slice(level.length + 2)) as { message: string }).message);
+
+/** The bytes in pieces of `size`, as a client's body arrives. */
+function* chunks(bytes: Buffer, size: number) {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
 
 function context(functionName: string, triggerMetadata?: Record<string, unknown>) {
   const lines: string[] = [];
@@ -186,6 +193,36 @@ describe('Azure registrations (src/functions)', () => {
     expect(log.filter((line) => line.startsWith('error'))).toEqual([]);
     const read = new functions.HttpRequest({ method: 'GET', url: `https://app.example.net/api/images/${id}`, params: { id }, headers });
     expect(JSON.parse((await call(registrations.get('getImage')!, read, context('getImage'))).body)).toMatchObject({ id, status: 'succeeded', metadata: { width: 120, height: 80 } });
+  });
+
+  it('take an upload as Flex Consumption delivers it: the body streamed through the worker HTTP proxy, the answer streamed back', async () => {
+    // Large enough to arrive in many chunks: the handler reads it as it comes, from the proxy's request stream.
+    const image = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    expect(image.length).toBeGreaterThan(1024 * 1024);
+    const claims = [
+      { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: '5a1e0000-0000-4000-8000-0000000000c3' },
+      { typ: 'roles', val: 'uploader' },
+    ];
+    const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims })).toString('base64');
+    const headers = { 'content-type': 'image/png', 'content-length': String(image.length), 'x-ms-client-principal': principal };
+    const { HttpUri } = await registrations.programmingModel!.getCapabilities({});
+    const invocationId = randomUUID();
+    // The host forwards the client's request to the proxy (the invocation id and the public host in headers), and
+    // sends the invocation over RPC: the headers as trigger metadata, the HTTP input empty (the proxy carries it).
+    const forwarded = fetch(new URL('api/images', HttpUri), {
+      method: 'POST',
+      headers: { ...headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': 'app.example.net', 'x-forwarded-proto': 'https' },
+      body: Readable.toWeb(Readable.from(chunks(image, 64 * 1024))) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    await invokeAsWorker(registrations, 'uploadImage', { invocationId, triggerMetadata: { Headers: { json: JSON.stringify(headers) }, Query: { json: '{}' } }, input: { http: {} } });
+    const response = await forwarded;
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    expect(response.headers.get('location')).toBe(`https://app.example.net/api/images/${id}`);
+    const { AzureBlobStore, blobServiceClient } = await import('../../src/lib/storage/azure-blob-store.js');
+    const stored = await new AzureBlobStore(blobServiceClient({ kind: 'connectionString', value: azurite.connectionString })).get('uploads', id);
+    expect(stored && Buffer.compare(stored.bytes, image)).toBe(0);
   });
 
   it('log a failed image on the invocation context and return normally', async () => {
