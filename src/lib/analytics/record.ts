@@ -60,8 +60,7 @@ async function countOnce(store: AnalyticsStore, fact: StoredFact, existing: Stor
 /** The earlier image this one is a near-duplicate of: the nearest other fact within the distance. */
 async function withDuplicateGroup(recorder: Recorder, fact: ImageFact): Promise<ImageFact> {
   if (!fact.perceptualHash || fact.hashDegenerate) return fact;
-  const bands = [fact.hashBand0, fact.hashBand1, fact.hashBand2, fact.hashBand3, fact.hashBand4] as number[];
-  return nearestOf(recorder, fact, await recorder.analytics.sharingBand(bands));
+  return nearestOf(recorder, fact, await recorder.analytics.sharingBand(bandsOf(fact)));
 }
 
 /**
