@@ -79,7 +79,8 @@ export async function invokeAsWorker(
     invocationId: request.invocationId ?? randomUUID(),
     metadata: registration.metadata,
     request: { triggerMetadata: request.triggerMetadata, inputData: [{ name: trigger[0], data: request.input }, ...(request.extraInputs ?? [])] },
-    log: (level: string, category: string, message: string) => log.push(`${level} ${category}: ${message}`),
+    // The handler's lines as an InvocationContext's logHandler gives them (`level: message`), the library's own marked.
+    log: (level: string, category: string, message: string) => log.push(category === 'user' ? `${level}: ${message}` : `${level} ${category}: ${message}`),
   });
   const { context, inputs } = await invocation.getArguments();
   const result = await invocation.invokeFunction(context, inputs, registration.handler);
